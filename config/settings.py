@@ -1,0 +1,329 @@
+"""RHMS settings, read from the environment (django-environ).
+
+One module for every environment: development defaults are safe only with DJANGO_DEBUG on; with debug off the
+project refuses to start on the development secret key.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+DEVELOPMENT_JWT_KEY = "insecure-development-only-jwt-signing-key-not-for-production"  # noqa: S105
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=DEVELOPMENT_JWT_KEY)
+
+if not DEBUG:
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off.")
+    if JWT_SIGNING_KEY == DEVELOPMENT_JWT_KEY or len(JWT_SIGNING_KEY) < 50:
+        raise ImproperlyConfigured("JWT_SIGNING_KEY must be set to a long random value when DJANGO_DEBUG is off.")
+    if JWT_SIGNING_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
+
+# The platform's own host: the public schema (API, registration form, Django admin). Hospitals live on
+# <slug>.<BASE_DOMAIN>.
+BASE_DOMAIN = env("BASE_DOMAIN", default="localhost")
+SITE_SCHEME = env("SITE_SCHEME", default="http" if DEBUG else "https")
+SITE_PORT = env("SITE_PORT", default="8000" if DEBUG else "")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}"])
+
+# Applications ---------------------------------------------------------------------------------------------------
+
+SHARED_APPS = [
+    "django_tenants",
+    "shared_apps.common",
+    "shared_apps.accounts",
+    "shared_apps.hospitals",
+    "shared_apps.audit",
+    "shared_apps.notifications",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "corsheaders",
+    "axes",
+]
+TENANT_APPS = [
+    "tenant_apps.doctors",
+]
+
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "hospitals.Hospital"
+TENANT_DOMAIN_MODEL = "hospitals.Domain"
+# New hospitals are cloned from this template schema, which `migrate_schemas` keeps current (see
+# shared_apps/hospitals/tenancy.py); cloning with faked migrations is several times faster than migrating.
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+GET_EXECUTOR_FUNCTION = "shared_apps.hospitals.tenancy.migration_executor"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenants"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+MIDDLEWARE = [
+    "shared_apps.hospitals.tenancy.HospitalMiddleware",
+    "shared_apps.common.middleware.RequestSizeLimitMiddleware",
+    "shared_apps.audit.context.AuditContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+# Services ------------------------------------------------------------------------------------------------------
+
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/rhms")}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# Persistent connections: starting a PostgreSQL backend costs more than most requests (see README, Performance).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rhms"),
+    }
+}
+if env("CACHE_BACKEND", default="redis") == "locmem":  # scripts/run without Redis
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+# Accounts and passwords -------------------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Set-password links (invitations and resets) expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_SECONDS", default=72 * 3600)
+
+# Lockout after repeated failed logins (django-axes), keyed on user + real client IP.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Number of reverse proxies in front of the app; the client IP is taken that many hops from the right of
+# X-Forwarded-For (0: REMOTE_ADDR only, so a client cannot forge its address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "shared_apps.audit.context.client_ip_from"
+AXES_LOCKOUT_CALLABLE = "shared_apps.common.views.locked_out"
+
+# API -------------------------------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "shared_apps.common.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "shared_apps.common.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "shared_apps.common.schema.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env("THROTTLE_LOGIN", default="20/min"),
+        "register": env("THROTTLE_REGISTER", default="10/hour"),
+        "password": env("THROTTLE_PASSWORD", default="10/hour"),
+        "anon": env("THROTTLE_ANON", default="600/min"),
+        "user": env("THROTTLE_USER", default="1200/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RHMS API",
+    "DESCRIPTION": (
+        "Public JSON API of RHMS, the multi-tenant hospital booking service. Every endpoint lives on the platform "
+        "host under /api/. Authenticate with `Authorization: Bearer <access token>` from /api/auth/login/. Errors "
+        'have the shape {"error": {"code", "message", "fields"}}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's assets come from drf-spectacular-sidecar, served by us: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# Uploads and static files ------------------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# A request body larger than this is refused with 413 before it is read (uploads included).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_MAX_PIXELS = 4096
+
+# Email and SMS -----------------------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"RHMS <no-reply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery ---------------------------------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang a web request when the broker is down: the outbox re-queues what was not sent.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TIMEZONE = "UTC"
+
+# Security --------------------------------------------------------------------------------------------------------
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # the age above is then an idle timeout
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=[f"{SITE_SCHEME}://{BASE_DOMAIN}{':' + SITE_PORT if SITE_PORT else ''}"]
+    + [f"{SITE_SCHEME}://*.{BASE_DOMAIN}{':' + SITE_PORT if SITE_PORT else ''}"],
+)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Localisation ----------------------------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Product settings ------------------------------------------------------------------------------------------------
+
+# Superadmin created by `manage.py setup_platform` (createsuperuser --noinput reads the same variables).
+DJANGO_SUPERUSER_EMAIL = env("DJANGO_SUPERUSER_EMAIL", default="")
+DJANGO_SUPERUSER_PASSWORD = env("DJANGO_SUPERUSER_PASSWORD", default="")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Phone numbers without a country code are read in this region (ISO 3166 code, e.g. "IN"); empty: "+" required.
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
+
+SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]  # email is unique case-insensitively (accounts_user_email_ci_unique)

@@ -1,0 +1,61 @@
+# Shared setup for scripts/run, scripts/test and scripts/bench. Source it; do not run it.
+# Creates .venv from requirements.txt (again only when requirements change), then finds a PostgreSQL and Redis.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+log() { printf '\033[1;34m[rhms]\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33m[rhms] warning:\033[0m %s\n' "$*" >&2; }
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  echo "Python 3.11 or newer is required." >&2
+  exit 1
+}
+
+ensure_venv() {
+  local stamp=".venv/.requirements.sha256"
+  local wanted
+  wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  if [ ! -x .venv/bin/python ]; then
+    log "Creating .venv"
+    "$(find_python)" -m venv .venv
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    log "Installing requirements.txt into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    echo "$wanted" >"$stamp"
+  fi
+  export PATH="$ROOT/.venv/bin:$PATH"
+  mkdir -p "$ROOT/.data" "$ROOT/staticfiles" "$ROOT/media"
+}
+
+# Development defaults; anything already in the environment (or .env) wins.
+export_dev_defaults() {
+  export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
+  export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
+  export BASE_DOMAIN="${BASE_DOMAIN:-localhost}"
+  export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+}
+
+# DATABASE_URL if set; else PostgreSQL on localhost:5432; else an embedded server (pgserver) under .data/.
+ensure_database() {
+  local name="${1:-rhms}"
+  DATABASE_URL="$(python scripts/lib/find_database.py "$name")"
+  export DATABASE_URL
+}
+
+redis_answers() {
+  python - "$REDIS_URL" <<'PY' 2>/dev/null
+import sys, redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()
+PY
+}

@@ -1,0 +1,30 @@
+# Start PostgreSQL and Redis on this machine when they are installed but not running (CI, a fresh session).
+# Source after env.sh.
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ensure_postgres_running() {
+  [ -n "${DATABASE_URL:-}" ] && return
+  port_open 5432 && return
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    log "Starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do port_open 5432 && return; sleep 0.5; done
+  fi
+  warn "No PostgreSQL on 127.0.0.1:5432; falling back to the embedded server (pgserver)."
+}
+
+ensure_redis_running() {
+  local url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+  case "$url" in redis://127.0.0.1:6379*|redis://localhost:6379*) ;; *) return ;; esac
+  port_open 6379 && return
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "Installing redis-server (Debian package)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  log "Starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 30); do port_open 6379 && return; sleep 0.2; done
+  echo "Redis did not start" >&2
+  exit 1
+}

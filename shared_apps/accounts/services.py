@@ -1,0 +1,148 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from shared_apps.accounts.models import HospitalMembership, Patient, Role, User
+from shared_apps.accounts.selectors import user_get_by_email
+from shared_apps.accounts.tokens import set_password_tokens, uid_for, user_from_uid
+from shared_apps.audit.services import audit_record
+from shared_apps.common.errors import ApplicationError
+from shared_apps.notifications.models import Channel
+from shared_apps.notifications.services import notification_queue
+
+
+def _email_taken() -> ValidationError:
+    return ValidationError({"email": ["An account with this email already exists."]})
+
+
+@transaction.atomic
+def patient_register(*, email: str, password: str, name: str, phone_number: str = "") -> User:
+    """Create a patient account with its profile.
+
+    Raises ValidationError (400) for a taken email (case-insensitive) or a password Django's validators refuse.
+    Side effects: audit entry.
+    """
+    email = email.strip().lower()
+    if user_get_by_email(email):
+        raise _email_taken()
+    user = User(email=email, name=name.strip(), phone_number=phone_number, role=Role.PATIENT)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race for this email
+        raise _email_taken() from exc
+    Patient.objects.create(user=user)
+    audit_record(actor=user, action="patient.registered", entity="user", entity_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, actor: User, name: str | None = None, phone_number: str | None = None) -> User:
+    """Change one's own name or phone number. Role, email and staff flags are not editable here.
+
+    Side effects: audit entry.
+    """
+    fields = []
+    if name is not None:
+        actor.name = name.strip()
+        fields.append("name")
+    if phone_number is not None:
+        actor.phone_number = phone_number
+        fields.append("phone_number")
+    if fields:
+        actor.full_clean(exclude=["password"])
+        actor.save(update_fields=fields)
+        audit_record(actor=actor, action="user.profile_updated", entity="user", entity_id=actor.pk)
+    return actor
+
+
+@transaction.atomic
+def staff_user_get_or_create(*, email: str, name: str, role: str) -> User:
+    """The user for a hospital admin or doctor: existing (by email) or new with an unusable password.
+
+    Raises ApplicationError("email_in_use", 409) when the email belongs to a patient, superadmin or active staff.
+    """
+    email = email.strip().lower()
+    user = user_get_by_email(email)
+    if user is None:
+        user = User(email=email, name=name, role=role)
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        return user
+    if user.role != role or user.memberships.filter(is_active=True).exists():
+        raise ApplicationError(
+            "email_in_use", "This email already belongs to another account.", status=409, fields={"email": [email]}
+        )
+    return user
+
+
+def membership_create(*, user: User, hospital, role: str) -> HospitalMembership:
+    membership = HospitalMembership(user=user, hospital=hospital, role=role)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+def password_link_send(*, user: User, template: str, hospital=None) -> None:
+    """Queue an email with a set-password link for `user` (invitation or reset).
+
+    The token is generated at send time from the user id, so neither the outbox row nor the task holds it.
+    """
+    notification_queue(
+        channel=Channel.EMAIL, recipient=user.email, template=template, context={"user_id": user.pk}, hospital=hospital
+    )
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Email a set-password link if an active account has this email; silent otherwise (no account probing).
+
+    Side effects: audit entry and notification, only when the account exists.
+    """
+    user = user_get_by_email(email)
+    if user is None or not user.is_active:
+        return
+    password_link_send(user=user, template="password_reset")
+    audit_record(actor=None, action="user.password_reset_requested", entity="user", entity_id=user.pk)
+
+
+def password_link_user(*, uid: str, token: str) -> User | None:
+    """The user a set-password link names, if its token is still valid (unused and unexpired)."""
+    user = user_from_uid(uid)
+    if user is None or not set_password_tokens.check_token(user, token):
+        return None
+    return user
+
+
+@transaction.atomic
+def password_set(*, uid: str, token: str, password: str) -> User:
+    """Set a password from a single-use link; the link stops working once used.
+
+    Raises ApplicationError("invalid_link", 400) for a used, expired or forged link and ValidationError (400)
+    for a password Django's validators refuse. Side effects: audit entry.
+    """
+    user = password_link_user(uid=uid, token=token)
+    if user is None:
+        raise ApplicationError("invalid_link", "This link is invalid or has expired. Ask for a new one.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not set_password_tokens.check_token(user, token):  # re-checked under the row lock: single use
+        raise ApplicationError("invalid_link", "This link is invalid or has expired. Ask for a new one.")
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=user, action="user.password_set", entity="user", entity_id=user.pk)
+    return user
+
+
+def password_link_path(user: User) -> str:
+    return f"/accounts/set-password/{uid_for(user)}/{set_password_tokens.make_token(user)}/"

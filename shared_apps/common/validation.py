@@ -1,0 +1,20 @@
+from rest_framework import serializers
+
+
+def validated(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
+    """Validate input with a (nested) InputSerializer; raises DRF's ValidationError → 400 "invalid"."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses NUL bytes and other control characters (PostgreSQL cannot store NUL)."""
+
+    default_error_messages = {"control": "Control characters are not allowed."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            self.fail("control")
+        return value

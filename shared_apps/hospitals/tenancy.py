@@ -1,0 +1,191 @@
+"""The only module that switches PostgreSQL schema.
+
+- `hospital_context(hospital)`: run code inside one hospital's schema.
+- `public_context()`: run code in the public schema (e.g. from a task that started in a hospital's).
+- `resolve_hospital(request)`: the hospital whose subdomain served the request, or None on the platform host.
+- `for_each_hospital()`: visit every approved hospital's schema in turn (maintenance commands only).
+- `HospitalMiddleware`: routes `<slug>.<BASE_DOMAIN>` to an approved hospital's schema, 404 otherwise.
+- `provision_schema(hospital)`: create a hospital's schema by cloning the template.
+- `migration_executor`: makes `migrate_schemas` keep the template current and skip unprovisioned hospitals.
+
+Ruff's banned-API rule (TID251) forbids django-tenants' schema helpers everywhere else.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.migration_executors import get_executor
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists, tenant_context
+
+from shared_apps.common.errors import ApplicationError
+from shared_apps.hospitals.models import Hospital, HospitalStatus
+
+TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
+
+
+@contextmanager
+def hospital_context(hospital: Hospital) -> Iterator[Hospital]:
+    """Run the block inside `hospital`'s schema (search_path: hospital, public), then restore the previous one."""
+    with tenant_context(hospital):
+        yield hospital
+
+
+@contextmanager
+def public_context() -> Iterator[None]:
+    with schema_context(get_public_schema_name()):
+        yield
+
+
+def current_schema() -> str:
+    return connection.schema_name
+
+
+def resolve_hospital(request) -> Hospital | None:
+    """The approved hospital whose subdomain served this request; None on the platform host."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name():
+        return None
+    return tenant
+
+
+def for_each_hospital(queryset=None) -> Iterator[Hospital]:
+    """Yield each approved hospital with its schema active. O(hospitals): for commands, never for requests."""
+    hospitals = queryset if queryset is not None else Hospital.objects.approved()
+    for hospital in hospitals.order_by("pk").iterator():
+        with hospital_context(hospital):
+            yield hospital
+
+
+# Routing -----------------------------------------------------------------------------------------------------------
+
+
+class HospitalMiddleware(TenantMainMiddleware):
+    """Serve an approved hospital's schema on its subdomain; the platform on every other allowed host.
+
+    A pending, rejected, deactivated or unknown subdomain of BASE_DOMAIN is a 404, as if it did not exist.
+    """
+
+    def get_tenant(self, domain_model, hostname):
+        base = settings.BASE_DOMAIN
+        if hostname != base and hostname.endswith("." + base):
+            domain = domain_model.objects.select_related("tenant").get(
+                domain=hostname, tenant__status=HospitalStatus.APPROVED, tenant__is_active=True
+            )
+            return domain.tenant
+        return Hospital.objects.get(schema_name=get_public_schema_name())
+
+
+# Provisioning ----------------------------------------------------------------------------------------------------
+
+
+class TemplateOutdated(ApplicationError):
+    def __init__(self, missing: list[str]):
+        super().__init__(
+            "template_outdated",
+            "The hospital template schema is behind the code's migrations; run `manage.py migrate_schemas` "
+            f"before approving hospitals (missing: {', '.join(missing[:5])}).",
+            status=503,
+        )
+
+
+@cache
+def _code_migrations() -> frozenset[tuple[str, str]]:
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return frozenset(loader.graph.nodes)
+
+
+def template_missing_migrations() -> list[str]:
+    """Migrations of the code that the template schema has not applied (empty when it is current)."""
+    if not schema_exists(TEMPLATE_SCHEMA):
+        return ["<template schema does not exist>"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{TEMPLATE_SCHEMA}".django_migrations')  # noqa: S608 - constant
+        applied = set(cursor.fetchall())
+    return sorted(f"{app}.{name}" for app, name in _code_migrations() - applied)
+
+
+def provision_schema(hospital: Hospital) -> None:
+    """Create `hospital`'s schema as a clone of the template, inside the caller's transaction.
+
+    Raises TemplateOutdated (503) when the template is behind the code: a clone would record migrations as
+    applied whose tables or columns do not exist. Rolls back with the caller's transaction: no orphan schema.
+    """
+    missing = template_missing_migrations()
+    if missing:
+        raise TemplateOutdated(missing)
+    hospital.create_schema(check_if_exists=False, verbosity=0)
+    _restore_constraint_names(hospital.schema_name)
+
+
+def _restore_constraint_names(schema: str) -> None:
+    """Give cloned constraints the template's names back.
+
+    The clone function recreates plain UNIQUE constraints under PostgreSQL's default names, which would break any
+    later migration that drops or alters one by name.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT target_table.relname, target_con.conname, template_con.conname
+            FROM pg_constraint template_con
+            JOIN pg_class template_table ON template_table.oid = template_con.conrelid
+            JOIN pg_namespace template_ns ON template_ns.oid = template_table.relnamespace
+            JOIN pg_class target_table ON target_table.relname = template_table.relname
+            JOIN pg_namespace target_ns ON target_ns.oid = target_table.relnamespace
+            JOIN pg_constraint target_con ON target_con.conrelid = target_table.oid
+                AND target_con.contype = template_con.contype
+                AND target_con.conkey = template_con.conkey
+            WHERE template_ns.nspname = %s AND target_ns.nspname = %s
+              AND template_con.contype IN ('u', 'x', 'c')
+              AND target_con.conname <> template_con.conname
+              AND NOT EXISTS (
+                  SELECT 1 FROM pg_constraint same_name
+                  WHERE same_name.conrelid = target_table.oid AND same_name.conname = template_con.conname
+              )
+            """,
+            [TEMPLATE_SCHEMA, schema],
+        )
+        renames = cursor.fetchall()
+        for table, current, wanted in renames:
+            cursor.execute(f'ALTER TABLE "{schema}"."{table}" RENAME CONSTRAINT "{current}" TO "{wanted}"')
+
+
+def drop_template_schema() -> None:
+    """Drop the template (tests and the benchmark use this to rebuild it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{TEMPLATE_SCHEMA}" CASCADE')
+
+
+# Migrations --------------------------------------------------------------------------------------------------------
+
+
+def migration_executor(codename=None):
+    """django-tenants' executor, told to migrate the template first and to skip hospitals without a schema.
+
+    `migrate_schemas` otherwise visits every tenant row (pending hospitals have no schema) and never the template,
+    which has no row.
+    """
+    base = get_executor(codename=codename)
+
+    class HospitalMigrationExecutor(base):
+        def run_migrations(self, tenants=None):
+            tenants = list(tenants or [])
+            if tenants == [get_public_schema_name()]:
+                return super().run_migrations(tenants=tenants)
+            return super().run_migrations(tenants=_schemas_to_migrate(tenants))
+
+    return HospitalMigrationExecutor
+
+
+def _schemas_to_migrate(requested: list[str]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [requested])
+        existing = {row[0] for row in cursor.fetchall()}
+    others = [schema for schema in requested if schema in existing and schema != TEMPLATE_SCHEMA]
+    return [TEMPLATE_SCHEMA, *others]
