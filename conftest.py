@@ -1,10 +1,34 @@
-"""Project-wide fixtures. The platform (public tenant) is created once per test session."""
+"""Project-wide fixtures.
+
+Once per test session: the platform (public tenant) and two approved hospitals, "alpha" and "beta", each with its
+own schema cloned from the template and an admin. Tests run in transactions on top of them and roll back.
+"""
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from shared_apps.accounts.tokens import tokens_for
+ALPHA_TZ = "Europe/London"
+BETA_TZ = "America/New_York"
+
+
+def _approved_hospital(*, name: str, slug: str, timezone_name: str):
+    from shared_apps.accounts.tests.factories import SuperadminFactory
+    from shared_apps.hospitals.services import hospital_approve, hospital_register
+
+    hospital = hospital_register(
+        actor=None,
+        name=name,
+        registration_number=f"REG-{slug.upper()}",
+        email=f"admin@{slug}.example.com",
+        address="1 Test Street",
+        phone_number="+442079460000",
+        city="Testville",
+        timezone_name=timezone_name,
+        subdomain=slug,
+    )
+    superadmin = SuperadminFactory(email=f"root-{slug}@example.com")
+    return hospital_approve(actor=superadmin, hospital=hospital)
 
 
 @pytest.fixture(scope="session")
@@ -13,13 +37,71 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         platform_ensure()
+        _approved_hospital(name="Alpha General", slug="alpha", timezone_name=ALPHA_TZ)
+        _approved_hospital(name="Beta Clinic", slug="beta", timezone_name=BETA_TZ)
+
+
+@pytest.fixture
+def alpha(db):
+    from shared_apps.hospitals.models import Hospital
+
+    return Hospital.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def beta(db):
+    from shared_apps.hospitals.models import Hospital
+
+    return Hospital.objects.get(slug="beta")
+
+
+def _admin_of(hospital):
+    return hospital.memberships.select_related("user").get(role="hospital_admin").user
+
+
+@pytest.fixture
+def alpha_admin(alpha):
+    return _admin_of(alpha)
+
+
+@pytest.fixture
+def beta_admin(beta):
+    return _admin_of(beta)
+
+
+@pytest.fixture
+def superadmin(db):
+    from shared_apps.accounts.tests.factories import SuperadminFactory
+
+    return SuperadminFactory()
+
+
+@pytest.fixture
+def patient(db):
+    from shared_apps.accounts.tests.factories import PatientFactory
+
+    return PatientFactory().user
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in Redis: start every test with none."""
     cache.clear()
-    return
+
+
+@pytest.fixture(autouse=True)
+def _public_schema():
+    """A request through the test client leaves the connection in the hospital's schema it served."""
+    from shared_apps.hospitals.tenancy import use_public_schema
+
+    use_public_schema()
+    yield
+    use_public_schema()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -30,6 +112,7 @@ def api():
 @pytest.fixture
 def as_user():
     """as_user(user) → an APIClient sending that user's access token."""
+    from shared_apps.accounts.tokens import tokens_for
 
     def make(user) -> APIClient:
         client = APIClient()

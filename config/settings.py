@@ -60,9 +60,11 @@ SHARED_APPS = [
     "django_filters",
     "corsheaders",
     "axes",
+    "django_ratelimit",
 ]
 TENANT_APPS = [
     "tenant_apps.doctors",
+    "tenant_apps.dashboard",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -92,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 TEMPLATES = [
@@ -104,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tenant_apps.dashboard.context_processors.hospital_branding",
             ],
         },
     },
@@ -158,7 +162,7 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_SECONDS", default=72 * 3
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Number of reverse proxies in front of the app; the client IP is taken that many hops from the right of
@@ -327,3 +331,11 @@ SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleS
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]  # email is unique case-insensitively (accounts_user_email_ci_unique)
+
+# django-ratelimit (HTML forms; the API uses DRF throttles): same client-IP rule as lockout and audit.
+RATELIMIT_IP_META_KEY = "shared_apps.audit.context.client_ip_from"
+RATELIMIT_VIEW = "shared_apps.common.views.rate_limited"
+REGISTRATION_FORM_RATE = env("THROTTLE_REGISTER_FORM", default="10/h")
+
+LOGIN_URL = "dashboard:sign-in"
+LOGIN_REDIRECT_URL = "dashboard:overview"

@@ -1,26 +1,23 @@
 """The platform host: the public JSON API, its docs, the registration form, the Django admin."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shared_apps.common.views import healthz
+from shared_apps.common.views import healthz, media
 
 handler404 = "shared_apps.common.views.not_found"
 handler500 = "shared_apps.common.views.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    re_path(r"^media/(?P<path>.+)$", media, name="media"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/auth/", include("shared_apps.accounts.urls")),
     path("api/admin/audit-logs/", include("shared_apps.audit.urls")),
+    path("api/", include("shared_apps.hospitals.urls")),
     path("", include("shared_apps.accounts.urls_html")),
+    path("", include("shared_apps.hospitals.urls_html")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -118,7 +118,7 @@ class LoginApi(PublicApi):
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        user = authenticate(request._request, email=data["email"].strip(), password=data["password"])
+        user = authenticate(request._request, username=data["email"].strip(), password=data["password"])
         if user is None:
             audit_record(actor=None, action="auth.login_failed", entity="user", metadata={"email": data["email"][:254]})
             raise ApplicationError("authentication_failed", "Invalid email or password.", status=401)

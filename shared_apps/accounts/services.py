@@ -95,8 +95,9 @@ def password_link_send(*, user: User, template: str, hospital=None) -> None:
 
     The token is generated at send time from the user id, so neither the outbox row nor the task holds it.
     """
+    context = {"user_id": user.pk, "hospital_id": getattr(hospital, "pk", None)}
     notification_queue(
-        channel=Channel.EMAIL, recipient=user.email, template=template, context={"user_id": user.pk}, hospital=hospital
+        channel=Channel.EMAIL, recipient=user.email, template=template, context=context, hospital=hospital
     )
 
 

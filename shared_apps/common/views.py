@@ -57,3 +57,23 @@ def locked_out(request, original_response=None, credentials=None):
     from django.shortcuts import render
 
     return render(request, "accounts/locked_out.html", status=429)
+
+
+def rate_limited(request, exception=None):
+    """django-ratelimit's view for HTML forms that exceeded their rate."""
+    from django.shortcuts import render
+
+    return render(request, "rate_limited.html", status=429)
+
+
+def media(request, path: str):
+    """Uploaded files (logos, re-encoded images only): never sniffed or rendered as a page, cached for a day."""
+    from django.conf import settings
+    from django.views.static import serve
+
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,7 +1,62 @@
-from django.conf import settings
-from django.db import transaction
+import re
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from shared_apps.accounts.models import MembershipRole, Role, User
+from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
+from shared_apps.audit.services import audit_record
+from shared_apps.common.errors import Conflict
+from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
+from shared_apps.hospitals.tenancy import provision_schema
+from shared_apps.notifications.models import Channel
+from shared_apps.notifications.services import notification_queue
+
+DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+RESERVED_SUBDOMAINS = frozenset(
+    [
+        "www",
+        "api",
+        "admin",
+        "public",
+        "static",
+        "media",
+        "mail",
+        "smtp",
+        "imap",
+        "pop",
+        "ftp",
+        "app",
+        "apps",
+        "dashboard",
+        "docs",
+        "help",
+        "support",
+        "status",
+        "blog",
+        "dev",
+        "test",
+        "staging",
+        "platform",
+        "rhms",
+        "auth",
+        "login",
+        "account",
+        "accounts",
+        "billing",
+        "cdn",
+        "assets",
+        "ns",
+        "ns1",
+        "ns2",
+        "template",
+        "tenant-template",
+    ]
+)
 
 
 @transaction.atomic
@@ -22,3 +77,155 @@ def platform_ensure() -> Hospital:
     )
     Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": platform, "is_primary": True})
     return platform
+
+
+def _subdomain_errors(subdomain: str) -> list[str]:
+    if not DNS_LABEL.match(subdomain):
+        return ["Use 1–50 lowercase letters, digits or hyphens, starting and ending with a letter or digit."]
+    if subdomain in RESERVED_SUBDOMAINS:
+        return ["This subdomain is reserved."]
+    if Hospital.objects.filter(slug=subdomain).exists():
+        return ["This subdomain is taken."]
+    return []
+
+
+def _derive_subdomain(name: str) -> str:
+    base = slugify(name)[:40].strip("-") or "hospital"
+    if base in RESERVED_SUBDOMAINS:
+        base = f"{base}-hospital"
+    candidate, n = base, 1
+    while Hospital.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _uniqueness_errors(*, registration_number: str, email: str) -> dict[str, list[str]]:
+    errors = {}
+    if Hospital.objects.filter(registration_number__iexact=registration_number).exists():
+        errors["registration_number"] = ["A hospital with this registration number is already registered."]
+    if Hospital.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["A hospital with this email is already registered."]
+    return errors
+
+
+@transaction.atomic
+def hospital_register(
+    *,
+    actor: User | None,
+    name: str,
+    registration_number: str,
+    email: str,
+    address: str,
+    phone_number: str,
+    city: str,
+    timezone_name: str = "UTC",
+    subdomain: str | None = None,
+    logo=None,
+) -> Hospital:
+    """Record a hospital's application as pending. No schema is created until a superadmin approves it.
+
+    Raises ValidationError (400) for a bad, reserved or taken subdomain, a taken registration number or email
+    (case-insensitive), or a logo that is not a valid PNG/JPEG/WebP within the limits.
+    Side effects: audit entry; acknowledgement to the applicant and a notice to superadmins, after commit.
+    """
+    email = email.strip().lower()
+    registration_number = registration_number.strip()
+    errors = _uniqueness_errors(registration_number=registration_number, email=email)
+    if subdomain:
+        subdomain = subdomain.strip().lower()
+        if messages := _subdomain_errors(subdomain):
+            errors["subdomain"] = messages
+    if logo is not None:
+        try:
+            logo = logo_clean(logo)
+        except ValidationError as exc:
+            errors["logo"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+    slug = subdomain or _derive_subdomain(name)
+    hospital = Hospital(
+        name=name.strip(),
+        slug=slug,
+        schema_name=Hospital.schema_name_for(slug),
+        registration_number=registration_number,
+        email=email,
+        address=address.strip(),
+        phone_number=phone_number,
+        city=city.strip(),
+        timezone=timezone_name,
+        status=HospitalStatus.PENDING,
+    )
+    hospital.full_clean(exclude=["logo", "schema_name"])
+    if logo is not None:
+        hospital.logo.save(logo.name, logo, save=False)
+    try:
+        with transaction.atomic():
+            hospital.save()
+    except IntegrityError as exc:  # a concurrent registration took the same number, email or subdomain
+        raise ValidationError({"registration_number": ["This hospital is already registered."]}) from exc
+
+    audit_record(actor=actor, action="hospital.registered", entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    _queue_email(hospital, hospital.email, "hospital_registered")
+    for superadmin_email in User.objects.filter(role=Role.SUPERADMIN, is_active=True).values_list("email", flat=True):
+        _queue_email(hospital, superadmin_email, "hospital_pending_review")
+    return hospital
+
+
+def _queue_email(hospital: Hospital, recipient: str, template: str) -> None:
+    notification_queue(
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        template=template,
+        context={"hospital_id": hospital.pk},
+        hospital=hospital,
+    )
+
+
+def _lock_pending(hospital: Hospital) -> Hospital:
+    hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+    if hospital.status != HospitalStatus.PENDING:
+        raise Conflict("invalid_state", f"This hospital is already {hospital.status}; only a pending one can change.")
+    return hospital
+
+
+@transaction.atomic
+def hospital_approve(*, actor: User, hospital: Hospital) -> Hospital:
+    """Approve a pending hospital: provision its schema, domain and admin account, and invite the admin.
+
+    Runs under a row lock in one transaction, so approving twice provisions once and a failure at any step leaves
+    the hospital pending with no schema, domain or user behind.
+    Raises Conflict("invalid_state", 409) unless pending; Conflict("email_in_use", 409) when the hospital's email
+    belongs to another kind of account; TemplateOutdated (503) when migrations are pending on the template.
+    Side effects: audit entry; set-password invitation to the admin after commit.
+    """
+    hospital = _lock_pending(hospital)
+    provision_schema(hospital)
+    Domain.objects.create(domain=f"{hospital.slug}.{settings.BASE_DOMAIN}", tenant=hospital, is_primary=True)
+    admin = staff_user_get_or_create(email=hospital.email, name=f"{hospital.name} admin", role=Role.HOSPITAL_ADMIN)
+    membership_create(user=admin, hospital=hospital, role=MembershipRole.HOSPITAL_ADMIN)
+    hospital.status = HospitalStatus.APPROVED
+    hospital.decided_at = timezone.now()
+    hospital.decided_by = actor
+    hospital.save(update_fields=["status", "decided_at", "decided_by"])
+    audit_record(actor=actor, action="hospital.approved", entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    password_link_send(user=admin, template="hospital_approved", hospital=hospital)
+    return hospital
+
+
+@transaction.atomic
+def hospital_reject(*, actor: User, hospital: Hospital, reason: str) -> Hospital:
+    """Reject a pending hospital with a reason that is emailed to the applicant.
+
+    Raises Conflict("invalid_state", 409) unless pending. Side effects: audit entry; email after commit.
+    """
+    hospital = _lock_pending(hospital)
+    hospital.status = HospitalStatus.REJECTED
+    hospital.rejection_reason = reason.strip()
+    hospital.decided_at = timezone.now()
+    hospital.decided_by = actor
+    hospital.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
+    audit_record(actor=actor, action="hospital.rejected", entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    _queue_email(hospital, hospital.email, "hospital_rejected")
+    return hospital

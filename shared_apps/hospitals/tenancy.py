@@ -41,6 +41,11 @@ def public_context() -> Iterator[None]:
         yield
 
 
+def use_public_schema() -> None:
+    """Point the connection back at the public schema (after a request or task left it in a hospital's)."""
+    connection.set_schema_to_public()
+
+
 def current_schema() -> str:
     return connection.schema_name
 

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shared_apps.common.links import media_url
 from shared_apps.notifications.models import Channel, Notification, NotificationStatus
 from shared_apps.notifications.registry import builder_for
 
@@ -84,6 +85,8 @@ def _mark(notification: Notification, status: str, last_error: str = "") -> None
 
 def _send_email(notification: Notification, context: dict) -> None:
     name = notification.template
+    hospital = context.get("hospital")
+    context = {"logo_url": media_url(hospital.logo) if hospital else None, **context}
     subject = render_to_string(f"emails/{name}.subject.txt", context).strip().replace("\n", " ")
     text = render_to_string(f"emails/{name}.txt", context)
     html = render_to_string(f"emails/{name}.html", context)

@@ -13,7 +13,7 @@ def test_superadmin_reads_and_filters_the_audit_log(as_user):
     audit_record(actor=admin, action="hospital.approved", entity="hospital", entity_id=7)
     audit_record(actor=admin, action="hospital.rejected", entity="hospital", entity_id=8)
 
-    response = as_user(admin).get(URL, {"action": "hospital.approved"})
+    response = as_user(admin).get(URL, {"action": "hospital.approved", "user": admin.pk})
 
     assert response.status_code == 200
     rows = response.json()["results"]

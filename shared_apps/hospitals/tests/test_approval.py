@@ -1,0 +1,264 @@
+import re
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from shared_apps.accounts.models import HospitalMembership, Role, User
+from shared_apps.audit.models import AuditLog
+from shared_apps.common.errors import ApplicationError
+from shared_apps.hospitals import services as hospital_services
+from shared_apps.hospitals.models import Domain, HospitalStatus
+from shared_apps.hospitals.services import hospital_approve, hospital_reject
+from shared_apps.hospitals.tenancy import TEMPLATE_SCHEMA, provision_schema, template_missing_migrations
+from shared_apps.hospitals.tests.factories import PendingHospitalFactory
+from shared_apps.notifications.models import Notification
+from shared_apps.notifications.tasks import notification_send
+
+pytestmark = pytest.mark.django_db
+
+
+def schema_count(name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [name])
+        return cursor.fetchone()[0]
+
+
+def send_all_queued():
+    for notification_id in Notification.objects.filter(status="queued").values_list("pk", flat=True):
+        notification_send.apply(args=[notification_id])
+
+
+def test_the_whole_onboarding_flow_over_http(api, as_user, superadmin, client):
+    registered = api.post(
+        "/api/hospitals/register/",
+        {
+            "name": "Harbor Health",
+            "registration_number": "HH-1",
+            "email": "Admin@Harbor.example.com",
+            "address": "1 Pier",
+            "phone_number": "+14155550199",
+            "city": "Oakland",
+            "timezone": "America/Los_Angeles",
+            "subdomain": "harbor",
+        },
+        format="json",
+    ).json()
+    admin_api = as_user(superadmin)
+    pending = admin_api.get("/api/admin/hospitals/pending/").json()
+    assert [h["id"] for h in pending["results"]] == [registered["id"]]
+    assert client.get("/", HTTP_HOST="harbor.localhost").status_code == 404  # not approved yet
+
+    approved = admin_api.post(f"/api/admin/hospitals/{registered['id']}/approve/")
+
+    assert approved.status_code == 200, approved.content
+    assert approved.json() == {"id": registered["id"], "status": "approved", "domain": "harbor.localhost"}
+    assert schema_count("h_harbor") == 1
+    dashboard = client.get("/", HTTP_HOST="harbor.localhost")
+    assert dashboard.status_code == 302
+    assert "/sign-in/" in dashboard["Location"]
+
+    mail.outbox.clear()
+    send_all_queued()
+    invitation = next(m for m in mail.outbox if m.to == ["admin@harbor.example.com"] and "password" in m.subject)
+    link = re.search(r"http://localhost:8000(/accounts/set-password/\S+/)", invitation.body).group(1)
+    assert "Harbor Health" in invitation.body
+
+    assert client.get(link).status_code == 200  # a mail scanner's prefetch consumes nothing
+    assert client.get(link).status_code == 200
+    done = client.post(link, {"new_password1": "Harbor-admin-pass-99", "new_password2": "Harbor-admin-pass-99"})
+    assert done.status_code == 200
+    assert client.get(link).status_code == 400  # single use
+
+    login = api.post("/api/auth/login/", {"email": "admin@harbor.example.com", "password": "Harbor-admin-pass-99"})
+    assert login.status_code == 200
+    assert login.json()["user"]["role"] == "hospital_admin"
+    assert login.json()["user"]["hospital_id"] == registered["id"]
+
+    signed_in = client.post(
+        "/sign-in/",
+        {"username": "admin@harbor.example.com", "password": "Harbor-admin-pass-99"},
+        HTTP_HOST="harbor.localhost",
+    )
+    assert signed_in.status_code == 302
+    assert client.get("/", HTTP_HOST="harbor.localhost").status_code == 200
+    assert client.get("/", HTTP_HOST="alpha.localhost").status_code in (302, 404)
+
+
+def test_approving_twice_provisions_once(superadmin):
+    hospital = PendingHospitalFactory()
+    hospital_approve(actor=superadmin, hospital=hospital)
+
+    with pytest.raises(ApplicationError) as excinfo:
+        hospital_approve(actor=superadmin, hospital=hospital)
+
+    assert excinfo.value.code == "invalid_state"
+    assert schema_count(hospital.schema_name) == 1
+    assert Domain.objects.filter(tenant=hospital).count() == 1
+    assert AuditLog.objects.filter(action="hospital.approved", entity_id=str(hospital.pk)).count() == 1
+
+
+def test_approve_twice_over_http_is_a_409(as_user, superadmin):
+    hospital = PendingHospitalFactory()
+    client = as_user(superadmin)
+    assert client.post(f"/api/admin/hospitals/{hospital.pk}/approve/").status_code == 200
+    again = client.post(f"/api/admin/hospitals/{hospital.pk}/approve/")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "invalid_state"
+
+
+def test_approve_after_reject_is_a_409(as_user, superadmin):
+    hospital = PendingHospitalFactory()
+    client = as_user(superadmin)
+    assert client.post(f"/api/admin/hospitals/{hospital.pk}/reject/", {"reason": "Incomplete"}).status_code == 200
+    assert client.post(f"/api/admin/hospitals/{hospital.pk}/approve/").status_code == 409
+    assert schema_count(hospital.schema_name) == 0
+
+
+def test_rejection_records_and_emails_the_reason(superadmin):
+    hospital = PendingHospitalFactory()
+    hospital_reject(actor=superadmin, hospital=hospital, reason="Registration number could not be verified.")
+
+    hospital.refresh_from_db()
+    assert (hospital.status, hospital.rejection_reason) == ("rejected", "Registration number could not be verified.")
+    assert AuditLog.objects.filter(action="hospital.rejected", entity_id=str(hospital.pk)).exists()
+    mail.outbox.clear()
+    send_all_queued()
+    rejection = next(m for m in mail.outbox if m.to == [hospital.email] and "application" in m.subject)
+    assert "could not be verified" in rejection.body
+
+
+def test_reject_requires_a_reason(as_user, superadmin):
+    hospital = PendingHospitalFactory()
+    response = as_user(superadmin).post(f"/api/admin/hospitals/{hospital.pk}/reject/", {})
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["fields"]
+
+
+def test_a_failure_midway_through_provisioning_leaves_nothing_behind(superadmin, monkeypatch):
+    hospital = PendingHospitalFactory()
+    users_before = User.objects.count()
+
+    def explode(**kwargs):
+        raise RuntimeError("mail server exploded")
+
+    monkeypatch.setattr(hospital_services, "password_link_send", explode)
+    with pytest.raises(RuntimeError):
+        hospital_approve(actor=superadmin, hospital=hospital)
+
+    hospital.refresh_from_db()
+    assert hospital.status == HospitalStatus.PENDING
+    assert schema_count(hospital.schema_name) == 0
+    assert not Domain.objects.filter(tenant=hospital).exists()
+    assert User.objects.count() == users_before
+    assert not HospitalMembership.objects.filter(hospital=hospital).exists()
+
+
+def test_approval_refuses_when_the_hospital_email_belongs_to_a_patient(superadmin, patient):
+    hospital = PendingHospitalFactory(email=patient.email)
+    with pytest.raises(ApplicationError) as excinfo:
+        hospital_approve(actor=superadmin, hospital=hospital)
+    assert excinfo.value.code == "email_in_use"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "patient", "hospital_admin"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/admin/hospitals/pending/"),
+        ("post", "/api/admin/hospitals/{id}/approve/"),
+        ("post", "/api/admin/hospitals/{id}/reject/"),
+    ],
+)
+def test_only_the_superadmin_reaches_the_admin_endpoints(api, as_user, patient, alpha_admin, who, method, path):
+    hospital = PendingHospitalFactory()
+    client = {"anonymous": api, "patient": as_user(patient), "hospital_admin": as_user(alpha_admin)}[who]
+
+    response = getattr(client, method)(path.format(id=hospital.pk), {"reason": "x"})
+
+    assert response.status_code == (401 if who == "anonymous" else 403)
+    hospital.refresh_from_db()
+    assert hospital.status == HospitalStatus.PENDING
+
+
+def test_approving_an_unknown_hospital_is_a_404(as_user, superadmin):
+    assert as_user(superadmin).post("/api/admin/hospitals/999999/approve/").status_code == 404
+    assert as_user(superadmin).post(f"/api/admin/hospitals/{'9' * 40}/approve/").status_code == 404
+
+
+def test_provisioning_refuses_a_stale_template(superadmin):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {TEMPLATE_SCHEMA}.django_migrations WHERE app = 'doctors' AND name = '0001_initial'"
+        )
+    hospital = PendingHospitalFactory()
+
+    assert template_missing_migrations() == ["doctors.0001_initial"]
+    with pytest.raises(ApplicationError) as excinfo:
+        hospital_approve(actor=superadmin, hospital=hospital)
+
+    assert excinfo.value.code == "template_outdated"
+    assert excinfo.value.status == 503
+    assert schema_count(hospital.schema_name) == 0
+
+
+def test_the_template_is_current_after_migrate():
+    assert template_missing_migrations() == []
+
+
+def _catalog(schema: str) -> dict[str, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+            WHERE n.nspname = %s
+            """,
+            [schema],
+        )
+        constraints = {tuple(str(v).replace(f"{schema}.", "") for v in row) for row in cursor.fetchall()}
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = %s", [schema])
+        indexes = {tuple(str(v).replace(f"{schema}.", "") for v in row) for row in cursor.fetchall()}
+    return {"constraints": constraints, "indexes": indexes}
+
+
+def test_a_cloned_schema_has_the_same_constraints_and_indexes_as_a_migrated_one():
+    hospital = PendingHospitalFactory()
+    provision_schema(hospital)  # clone of the template, which migrate_schemas built by running migrations
+
+    cloned, migrated = _catalog(hospital.schema_name), _catalog(TEMPLATE_SCHEMA)
+
+    assert migrated["constraints"], "the template has tenant tables"
+    assert cloned["constraints"] == migrated["constraints"]
+    assert cloned["indexes"] == migrated["indexes"]
+
+
+def test_migrate_schemas_skips_hospitals_that_have_no_schema():
+    from shared_apps.hospitals.tenancy import _schemas_to_migrate
+
+    pending = PendingHospitalFactory()
+    assert _schemas_to_migrate([pending.schema_name, "h_alpha"]) == [TEMPLATE_SCHEMA, "h_alpha"]
+
+
+def test_hospital_admin_user_is_created_with_an_unusable_password(superadmin):
+    hospital = hospital_approve(actor=superadmin, hospital=PendingHospitalFactory())
+    admin = User.objects.get(email=hospital.email)
+    assert admin.role == Role.HOSPITAL_ADMIN
+    assert not admin.has_usable_password()
+    notification = Notification.objects.get(hospital=hospital, template="hospital_approved")
+    assert notification.context == {"user_id": admin.pk, "hospital_id": hospital.pk}  # ids only, no token
+
+
+def test_cloning_keeps_the_names_of_plain_unique_constraints():
+    # The clone function renames plain UNIQUE constraints to PostgreSQL's defaults; provisioning renames them back.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {TEMPLATE_SCHEMA}.doctors_doctor "
+            "ADD CONSTRAINT doctors_doctor_name_spec_uniq UNIQUE (name, specialization)"
+        )
+    hospital = PendingHospitalFactory()
+    provision_schema(hospital)
+
+    names = {row[1] for row in _catalog(hospital.schema_name)["constraints"]}
+    assert "doctors_doctor_name_spec_uniq" in names
+    assert _catalog(hospital.schema_name) == _catalog(TEMPLATE_SCHEMA)
