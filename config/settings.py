@@ -330,7 +330,10 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
 SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]  # email is unique case-insensitively (accounts_user_email_ci_unique)
+SILENCED_SYSTEM_CHECKS = [
+    "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)
+    "django_ratelimit.W001",  # Django's RedisCache increments atomically (INCR), which is all django-ratelimit needs
+]
 
 # django-ratelimit (HTML forms; the API uses DRF throttles): same client-IP rule as lockout and audit.
 RATELIMIT_IP_META_KEY = "shared_apps.audit.context.client_ip_from"
