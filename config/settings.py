@@ -342,3 +342,6 @@ REGISTRATION_FORM_RATE = env("THROTTLE_REGISTER_FORM", default="10/h")
 
 LOGIN_URL = "dashboard:sign-in"
 LOGIN_REDIRECT_URL = "dashboard:overview"
+
+# Pre-cloned hospital schemas kept ready so approval is a constant-time rename (0 disables the pool).
+SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=3)

@@ -83,3 +83,19 @@ class Hospital(TenantMixin):
 
 class Domain(DomainMixin):
     pass
+
+
+class PooledSchema(models.Model):
+    """A hospital schema cloned ahead of time, waiting to be claimed by an approval (renamed to the hospital's).
+
+    Cloning slows as the catalog grows; renaming does not. `migrate_schemas` migrates pooled schemas too.
+    """
+
+    name = models.CharField(max_length=63, unique=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.name

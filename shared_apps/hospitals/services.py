@@ -1,3 +1,4 @@
+import logging
 import re
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from shared_apps.hospitals.tenancy import provision_schema
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 
+logger = logging.getLogger(__name__)
 DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 RESERVED_SUBDOMAINS = frozenset(
     [
@@ -198,7 +200,7 @@ def hospital_approve(*, actor: User, hospital: Hospital) -> Hospital:
     the hospital pending with no schema, domain or user behind.
     Raises Conflict("invalid_state", 409) unless pending; Conflict("email_in_use", 409) when the hospital's email
     belongs to another kind of account; TemplateOutdated (503) when migrations are pending on the template.
-    Side effects: audit entry; set-password invitation to the admin after commit.
+    Side effects: audit entry; set-password invitation to the admin and a schema pool refill, after commit.
     """
     hospital = _lock_pending(hospital)
     provision_schema(hospital)
@@ -211,7 +213,17 @@ def hospital_approve(*, actor: User, hospital: Hospital) -> Hospital:
     hospital.save(update_fields=["status", "decided_at", "decided_by"])
     audit_record(actor=actor, action="hospital.approved", entity="hospital", entity_id=hospital.pk, hospital=hospital)
     password_link_send(user=admin, template="hospital_approved", hospital=hospital)
+    transaction.on_commit(_refill_schema_pool)
     return hospital
+
+
+def _refill_schema_pool() -> None:
+    from shared_apps.hospitals.tasks import schema_pool_refill
+
+    try:
+        schema_pool_refill.delay()
+    except Exception:  # broker down: the next approval or `fill_schema_pool` refills it
+        logger.warning("Could not queue the schema pool refill", exc_info=True)
 
 
 @transaction.atomic

@@ -5,25 +5,28 @@
 - `resolve_hospital(request)`: the hospital whose subdomain served the request, or None on the platform host.
 - `for_each_hospital()`: visit every approved hospital's schema in turn (maintenance commands only).
 - `HospitalMiddleware`: routes `<slug>.<BASE_DOMAIN>` to an approved hospital's schema, 404 otherwise.
-- `provision_schema(hospital)`: create a hospital's schema by cloning the template.
+- `provision_schema(hospital)`: create a hospital's schema: claim a pooled clone of the template, or clone it now.
+- `schema_pool_fill(size)`: clone the template ahead of time so that approvals only rename a schema.
 - `migration_executor`: makes `migrate_schemas` keep the template current and skip unprovisioned hospitals.
 
 Ruff's banned-API rule (TID251) forbids django-tenants' schema helpers everywhere else.
 """
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django_tenants.clone import CloneSchema
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists, tenant_context
 
 from shared_apps.common.errors import ApplicationError
-from shared_apps.hospitals.models import Hospital, HospitalStatus
+from shared_apps.hospitals.models import Hospital, HospitalStatus, PooledSchema
 
 TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
 
@@ -104,12 +107,12 @@ def _code_migrations() -> frozenset[tuple[str, str]]:
     return frozenset(loader.graph.nodes)
 
 
-def template_missing_migrations() -> list[str]:
-    """Migrations of the code that the template schema has not applied (empty when it is current)."""
-    if not schema_exists(TEMPLATE_SCHEMA):
-        return ["<template schema does not exist>"]
+def template_missing_migrations(schema: str = TEMPLATE_SCHEMA) -> list[str]:
+    """Migrations of the code that `schema` (the template, or a pooled clone) has not applied; empty when current."""
+    if not schema_exists(schema):
+        return [f"<schema {schema} does not exist>"]
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT app, name FROM "{TEMPLATE_SCHEMA}".django_migrations')  # noqa: S608 - constant
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
         applied = set(cursor.fetchall())
     return sorted(f"{app}.{name}" for app, name in _code_migrations() - applied)
 
@@ -120,11 +123,68 @@ def provision_schema(hospital: Hospital) -> None:
     Raises TemplateOutdated (503) when the template is behind the code: a clone would record migrations as
     applied whose tables or columns do not exist. Rolls back with the caller's transaction: no orphan schema.
     """
+    if not settings.TENANT_CREATION_FAKES_MIGRATIONS:
+        hospital.create_schema(check_if_exists=False, verbosity=0)  # CREATE SCHEMA + every migration: slow
+        return
     missing = template_missing_migrations()
     if missing:
         raise TemplateOutdated(missing)
-    hospital.create_schema(check_if_exists=False, verbosity=0)
-    _restore_constraint_names(hospital.schema_name)
+    if not _claim_pooled_schema(hospital.schema_name):
+        _clone_template(hospital.schema_name)
+        _restore_constraint_names(hospital.schema_name)
+
+
+def _clone_template(schema: str) -> None:
+    """django-tenants' TENANT_BASE_SCHEMA clone, minus two per-call costs that grow with the catalog.
+
+    `TenantMixin.create_schema` re-creates the 4,500-line clone function on every call (churning pg_proc/pg_type)
+    and then fakes migrations; here the function is installed once per migrate, and the clone copies the
+    template's django_migrations rows (DATA mode), which the guard above has just proven complete.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('public.clone_schema(text, text, public.cloneparms[])')")
+        if cursor.fetchone()[0] is None:
+            CloneSchema()._create_clone_schema_function()
+        cursor.execute("SELECT clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema])
+
+
+POOL_PREFIX = "pool_"
+
+
+def _claim_pooled_schema(schema: str) -> bool:
+    """Rename a current pooled clone to `schema` (constant time); False when the pool has none to give.
+
+    The claim (row lock, delete, rename) is part of the caller's transaction: a failed approval puts it back.
+    """
+    pooled = PooledSchema.objects.select_for_update(skip_locked=True).first()
+    while pooled is not None and template_missing_migrations(pooled.name):
+        _drop_schema(pooled.name)  # left behind by a deploy that did not migrate it
+        pooled.delete()
+        pooled = PooledSchema.objects.select_for_update(skip_locked=True).first()
+    if pooled is None:
+        return False
+    pooled.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER SCHEMA "{pooled.name}" RENAME TO "{schema}"')
+    return True
+
+
+def schema_pool_fill(size: int) -> int:
+    """Clone the template until `size` schemas wait in the pool; returns how many were added. Off the request path."""
+    added = 0
+    while PooledSchema.objects.count() < size and not template_missing_migrations():
+        name = f"{POOL_PREFIX}{uuid.uuid4().hex}"
+        with transaction.atomic():
+            _clone_template(name)
+            _restore_constraint_names(name)
+            PooledSchema.objects.create(name=name)
+        added += 1
+    return added
+
+
+def _drop_schema(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _restore_constraint_names(schema: str) -> None:
@@ -160,12 +220,6 @@ def _restore_constraint_names(schema: str) -> None:
             cursor.execute(f'ALTER TABLE "{schema}"."{table}" RENAME CONSTRAINT "{current}" TO "{wanted}"')
 
 
-def drop_template_schema() -> None:
-    """Drop the template (tests and the benchmark use this to rebuild it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{TEMPLATE_SCHEMA}" CASCADE')
-
-
 # Migrations --------------------------------------------------------------------------------------------------------
 
 
@@ -180,17 +234,20 @@ def migration_executor(codename=None):
     class HospitalMigrationExecutor(base):
         def run_migrations(self, tenants=None):
             tenants = list(tenants or [])
-            if tenants == [get_public_schema_name()]:
-                return super().run_migrations(tenants=tenants)
+            if tenants == [get_public_schema_name()] or self.options.get("schema_name"):
+                return super().run_migrations(tenants=tenants)  # the public schema, or one schema by name
             return super().run_migrations(tenants=_schemas_to_migrate(tenants))
 
     return HospitalMigrationExecutor
 
 
 def _schemas_to_migrate(requested: list[str]) -> list[str]:
+    """The template first, then every provisioned hospital and pooled clone; never a schema that does not exist."""
+    CloneSchema()._create_clone_schema_function()  # refreshed once per deploy, used by every approval
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
         cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [requested])
         existing = {row[0] for row in cursor.fetchall()}
+    pooled = list(PooledSchema.objects.values_list("name", flat=True))
     others = [schema for schema in requested if schema in existing and schema != TEMPLATE_SCHEMA]
-    return [TEMPLATE_SCHEMA, *others]
+    return [TEMPLATE_SCHEMA, *others, *pooled]

@@ -262,3 +262,59 @@ def test_cloning_keeps_the_names_of_plain_unique_constraints():
     names = {row[1] for row in _catalog(hospital.schema_name)["constraints"]}
     assert "doctors_doctor_name_spec_uniq" in names
     assert _catalog(hospital.schema_name) == _catalog(TEMPLATE_SCHEMA)
+
+
+def test_approval_claims_a_pooled_clone_and_the_refill_tops_the_pool_up(superadmin, django_capture_on_commit_callbacks):
+    from shared_apps.hospitals.models import PooledSchema
+    from shared_apps.hospitals.tenancy import schema_pool_fill
+
+    assert schema_pool_fill(2) == 2
+    pooled = list(PooledSchema.objects.values_list("name", flat=True))
+    hospital = PendingHospitalFactory()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        hospital_approve(actor=superadmin, hospital=hospital)
+
+    assert PooledSchema.objects.count() == 1
+    assert schema_count(pooled[0]) == 0  # renamed, not copied
+    assert schema_count(hospital.schema_name) == 1
+    assert _catalog(hospital.schema_name) == _catalog(TEMPLATE_SCHEMA)
+    assert any(getattr(c, "__name__", "") == "_refill_schema_pool" for c in callbacks)
+
+
+def test_a_pooled_clone_behind_the_migrations_is_discarded_not_used(superadmin):
+    from shared_apps.hospitals.models import PooledSchema
+    from shared_apps.hospitals.tenancy import schema_pool_fill
+
+    schema_pool_fill(1)
+    stale = PooledSchema.objects.get().name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {stale}.django_migrations WHERE app = 'doctors'")
+    hospital = PendingHospitalFactory()
+
+    hospital_approve(actor=superadmin, hospital=hospital)
+
+    assert schema_count(stale) == 0
+    assert not PooledSchema.objects.exists()
+    assert template_missing_migrations(hospital.schema_name) == []
+
+
+def test_a_failed_approval_gives_the_pooled_clone_back(superadmin, monkeypatch):
+    from shared_apps.hospitals.models import PooledSchema
+    from shared_apps.hospitals.tenancy import schema_pool_fill
+
+    schema_pool_fill(1)
+    pooled = PooledSchema.objects.get().name
+    monkeypatch.setattr(hospital_services, "password_link_send", lambda **kw: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        hospital_approve(actor=superadmin, hospital=PendingHospitalFactory())
+    assert list(PooledSchema.objects.values_list("name", flat=True)) == [pooled]
+    assert schema_count(pooled) == 1
+
+
+def test_migrate_schemas_also_migrates_the_pool():
+    from shared_apps.hospitals.models import PooledSchema
+    from shared_apps.hospitals.tenancy import _schemas_to_migrate, schema_pool_fill
+
+    schema_pool_fill(1)
+    assert PooledSchema.objects.get().name in _schemas_to_migrate(["h_alpha"])

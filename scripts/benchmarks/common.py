@@ -1,0 +1,82 @@
+"""Helpers shared by the benchmarks: a fresh database per benchmark, Django setup, timing and tables."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def admin_conninfo() -> str:
+    return os.environ.get("BENCH_ADMIN_CONNINFO", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+def database_exists(name: str) -> bool:
+    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def recreate_database(name: str) -> None:
+    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def use_database(name: str) -> None:
+    """Point this process (and its children) at database `name`, then set Django up."""
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def manage(*args: str, quiet: bool = True) -> float:
+    """Run manage.py in a subprocess (same environment); returns its wall time in seconds."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+    return time.perf_counter() - started
+
+
+@contextmanager
+def timer(results: list[float]):
+    started = time.perf_counter()
+    yield
+    results.append(time.perf_counter() - started)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def table(title: str, header: list[str], rows: list[list]) -> None:
+    cells = [header] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(header))]
+    print(f"\n== {title}")
+    for n, row in enumerate(cells):
+        print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(row)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    sys.stdout.flush()
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
