@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -18,3 +20,11 @@ class StrictCharField(serializers.CharField):
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
             self.fail("control")
         return value
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class LocalDateTimeField(serializers.ReadOnlyField):
+    """An aware datetime shown with its own UTC offset (the hospital's), not converted to the server's zone."""
+
+    def to_representation(self, value):
+        return value.isoformat(timespec="seconds")

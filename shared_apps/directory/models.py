@@ -1,0 +1,32 @@
+"""Read models in the public schema for cross-hospital reads (see DESIGN.md, "Cross-hospital reads").
+
+Each row mirrors one tenant row and is written in the same transaction as it, by the tenant app's services.
+"""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils import timezone
+
+
+class DoctorEntry(models.Model):
+    doctor_id = models.UUIDField(primary_key=True)
+    hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.PROTECT, related_name="doctor_entries")
+    name = models.CharField(max_length=150)
+    specialization = models.CharField(max_length=100)
+    fee = models.DecimalField(max_digits=10, decimal_places=2)
+    slot_minutes = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10)
+    city = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["specialization", "name", "doctor_id"], name="dir_doctor_spec_name_idx"),
+            models.Index(fields=["hospital", "name", "doctor_id"], name="dir_doctor_hospital_name_idx"),
+            models.Index(fields=["city", "name", "doctor_id"], name="dir_doctor_city_name_idx"),
+            models.Index(fields=["name", "doctor_id"], name="dir_doctor_name_idx"),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="dir_doctor_name_trgm"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.specialization})"

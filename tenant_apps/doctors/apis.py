@@ -1,0 +1,306 @@
+"""Doctors and availability on the public API host. Hospital-scoped: the hospital comes from the directory or
+the user's membership, and every tenant read or write happens inside `hospital_context`.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.accounts.permissions import IsStaff
+from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.common.links import media_url
+from shared_apps.common.pagination import PageNumberPagination
+from shared_apps.common.schema import error_responses
+from shared_apps.common.validation import LocalDateTimeField, StrictCharField, validated
+from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
+from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.doctors.models import DoctorStatus
+from tenant_apps.doctors.selectors import (
+    availability_windows,
+    doctor_get_for_staff,
+    hospital_managed_by,
+    hospital_of_doctor_for_staff,
+)
+from tenant_apps.doctors.services import availability_set, doctor_create, doctor_invite, doctor_update
+from tenant_apps.doctors.slots import Window, free_slots
+
+PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
+
+
+class DoctorOutput(serializers.Serializer):
+    """A doctor as its hospital's staff see it."""
+
+    id = serializers.UUIDField()
+    hospital_id = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    specialization = serializers.CharField()
+    fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    slot_minutes = serializers.IntegerField()
+    status = serializers.CharField()
+    has_login = serializers.SerializerMethodField()
+
+    def get_hospital_id(self, doctor) -> int:
+        return self.context["hospital"].pk
+
+    def get_has_login(self, doctor) -> bool:
+        return doctor.user_id is not None
+
+
+class HospitalBrief(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+    logo_url = serializers.SerializerMethodField()
+
+    def get_logo_url(self, hospital) -> str | None:
+        return media_url(hospital.logo)
+
+
+class DirectoryDoctorOutput(serializers.Serializer):
+    """A doctor as patients find them in the directory."""
+
+    id = serializers.UUIDField(source="doctor_id")
+    hospital_id = serializers.IntegerField()
+    name = serializers.CharField()
+    specialization = serializers.CharField()
+    fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    slot_minutes = serializers.IntegerField()
+    status = serializers.CharField()
+    hospital = HospitalBrief()
+
+
+class DoctorInput(serializers.Serializer):
+    name = StrictCharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    specialization = StrictCharField(max_length=100)
+    fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False, default=30)
+
+
+class DoctorListCreateApi(APIView):
+    """GET: the public directory across hospitals. POST: a hospital admin adds a doctor to their hospital."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsStaff()]
+
+    class FilterSerializer(serializers.Serializer):
+        hospital_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+        specialization = serializers.CharField(max_length=100, required=False, default="")
+        city = serializers.CharField(max_length=100, required=False, default="")
+        q = serializers.CharField(max_length=100, required=False, default="")
+
+    class InputSerializer(DoctorInput):
+        invite = serializers.BooleanField(required=False, default=False, help_text="Also create the doctor's login.")
+
+    @extend_schema(
+        operation_id="doctors_directory",
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={200: DirectoryDoctorOutput(many=True), **error_responses(400, 404)},
+        auth=[],
+    )
+    def get(self, request):
+        filters = validated(self.FilterSerializer, request.query_params)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(doctor_directory_list(**filters), request, view=self)
+        return paginator.get_paginated_response(DirectoryDoctorOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="doctors_create",
+        request=InputSerializer,
+        responses={201: DoctorOutput, **error_responses(400, 401, 403, 409, codes={409: "`email_in_use` (invite)"})},
+    )
+    def post(self, request):
+        hospital = hospital_managed_by(request.user)
+        if hospital is None:
+            raise ApplicationError("permission_denied", "Only a hospital admin can add doctors.", status=403)
+        data = validated(self.InputSerializer, request.data)
+        with hospital_context(hospital):
+            doctor = doctor_create(actor=request.user, hospital=hospital, **data)
+            body = DoctorOutput(doctor, context={"hospital": hospital}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DoctorDetailApi(APIView):
+    """GET: a doctor (the directory view; their hospital's staff see the full record). PATCH: admins change it."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsStaff()]
+
+    class InputSerializer(DoctorInput):
+        status = serializers.ChoiceField(choices=DoctorStatus.choices)
+
+    @extend_schema(
+        operation_id="doctors_retrieve",
+        responses={200: DirectoryDoctorOutput, **error_responses(404)},
+        description="Staff of the doctor's hospital get the full record (email, status, has_login) instead.",
+    )
+    def get(self, request, doctor_id):
+        if request.user.is_authenticated:
+            staff_view = self._staff_view(request, doctor_id)
+            if staff_view is not None:
+                return Response(staff_view)
+        entry = doctor_entry_get_public(doctor_id=doctor_id)
+        if entry is None:
+            raise NotFound()
+        return Response(DirectoryDoctorOutput(entry).data)
+
+    def _staff_view(self, request, doctor_id) -> dict | None:
+        try:
+            hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
+            with hospital_context(hospital):
+                doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
+                return DoctorOutput(doctor, context={"hospital": hospital}).data
+        except NotFound:
+            return None
+
+    @extend_schema(
+        operation_id="doctors_update",
+        request=InputSerializer(partial=True),
+        responses={200: DoctorOutput, **error_responses(400, 401, 403, 404)},
+        description='Change details; `"status": "inactive"` deactivates (doctors are never deleted).',
+    )
+    def patch(self, request, doctor_id):
+        data = validated(self.InputSerializer, request.data, partial=True)
+        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
+        with hospital_context(hospital):
+            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
+            doctor = doctor_update(actor=request.user, hospital=hospital, doctor=doctor, **data)
+            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+
+
+class DoctorInviteApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="doctors_invite",
+        request=None,
+        responses={200: DoctorOutput, **error_responses(401, 403, 404, 409, codes={409: "`email_in_use`"})},
+        description="Create the doctor's login (or re-send the link) and email a set-password link.",
+    )
+    def post(self, request, doctor_id):
+        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
+        with hospital_context(hospital):
+            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
+            doctor = doctor_invite(actor=request.user, hospital=hospital, doctor=doctor)
+            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+
+
+class WindowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    start_time = serializers.TimeField(format="%H:%M")
+    end_time = serializers.TimeField(format="%H:%M")
+    is_available = serializers.BooleanField(default=True)
+
+
+class SlotSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    time = serializers.TimeField(format="%H:%M")
+    starts_at = LocalDateTimeField()
+    ends_at = LocalDateTimeField()
+
+
+class AvailabilityApi(APIView):
+    """A doctor's windows and free slots over a range of dates (public)."""
+
+    permission_classes = [AllowAny]
+
+    class FilterSerializer(serializers.Serializer):
+        """`from` and `to` in the query string (Python cannot name a field `from`)."""
+
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+
+        def validate(self, attrs):
+            start, end = attrs.get("date_from"), attrs.get("date_to")
+            if start and end and end < start:
+                raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+            if start and end and (end - start).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
+                raise serializers.ValidationError(
+                    {"to": [f"The range is capped at {settings.AVAILABILITY_MAX_RANGE_DAYS} days."]}
+                )
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        doctor_id = serializers.UUIDField()
+        timezone = serializers.CharField()
+        windows = WindowSerializer(many=True)
+        slots = SlotSerializer(many=True)
+
+    @extend_schema(
+        operation_id="doctors_availability",
+        parameters=[
+            OpenApiParameter("from", dt.date, description="First date (hospital local); default today."),
+            OpenApiParameter("to", dt.date, description="Last date; default `from` + 6 days; range ≤ 31 days."),
+        ],
+        responses={200: OutputSerializer, **error_responses(400, 404)},
+        auth=[],
+    )
+    def get(self, request, doctor_id):
+        query = {"date_from": request.query_params.get("from"), "date_to": request.query_params.get("to")}
+        filters = validated(self.FilterSerializer, {k: v for k, v in query.items() if v})
+        entry = doctor_entry_get_public(doctor_id=doctor_id)
+        if entry is None:
+            raise NotFound()
+        hospital = entry.hospital
+        today = timezone.now().astimezone(hospital.zone).date()
+        date_from = filters.get("date_from") or today
+        date_to = filters.get("date_to") or date_from + dt.timedelta(days=6)
+        if (date_to - date_from).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
+            date_to = date_from + dt.timedelta(days=settings.AVAILABILITY_MAX_RANGE_DAYS - 1)
+        with hospital_context(hospital):
+            body = availability_body(hospital=hospital, doctor_id=doctor_id, date_from=date_from, date_to=date_to)
+        return Response(self.OutputSerializer(body).data)
+
+
+def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.date) -> dict:
+    """Windows and free slots of one doctor (call inside the hospital's schema)."""
+    from tenant_apps.doctors.models import Doctor
+
+    doctor = Doctor.objects.get(pk=doctor_id)
+    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
+    slots = free_slots(
+        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
+        slot_minutes=doctor.slot_minutes,
+        zone=hospital.zone,
+        busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
+        now=timezone.now(),
+    )
+    return {"doctor_id": doctor.pk, "timezone": hospital.timezone, "windows": windows, "slots": slots}
+
+
+def busy_intervals(*, doctor, date_from, date_to) -> list:
+    """Booked appointments of the doctor in the range (none until appointments exist)."""
+    return []
+
+
+class AvailabilitySetApi(APIView):
+    permission_classes = [IsStaff]
+
+    class InputSerializer(serializers.Serializer):
+        windows = WindowSerializer(many=True, allow_empty=True, max_length=500)
+        clear_dates = serializers.ListField(child=serializers.DateField(), required=False, default=list, max_length=200)
+
+    class OutputSerializer(serializers.Serializer):
+        windows = WindowSerializer(many=True)
+
+    @extend_schema(
+        operation_id="doctors_availability_set",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Replaces the windows of every date that appears in `windows` (and empties each date of "
+        "`clear_dates`). Times are the hospital's local wall-clock time. `is_available: false` blocks time.",
+    )
+    def post(self, request, doctor_id):
+        data = validated(self.InputSerializer, request.data)
+        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
+        with hospital_context(hospital):
+            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
+            windows = availability_set(actor=request.user, hospital=hospital, doctor=doctor, **data)
+            return Response(self.OutputSerializer({"windows": windows}).data)

@@ -1,0 +1,190 @@
+"""Writes on doctors and their availability. Callers have entered the hospital's schema (hospital_context)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shared_apps.accounts.models import MembershipRole, Role, User
+from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
+from shared_apps.audit.services import audit_record
+from shared_apps.common.errors import Conflict
+from shared_apps.directory.services import doctor_entry_write
+from shared_apps.hospitals.models import Hospital
+from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
+
+EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
+
+
+def _email_taken(email: str, exclude=None) -> bool:
+    doctors = Doctor.objects.filter(email__iexact=email)
+    if exclude is not None:
+        doctors = doctors.exclude(pk=exclude.pk)
+    return doctors.exists()
+
+
+def _save_with_directory(doctor: Doctor, hospital: Hospital, update_fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            doctor.save(update_fields=update_fields)
+    except IntegrityError as exc:  # a concurrent write took the same email
+        raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
+    doctor_entry_write(
+        doctor_id=doctor.pk,
+        hospital=hospital,
+        name=doctor.name,
+        specialization=doctor.specialization,
+        fee=doctor.fee,
+        slot_minutes=doctor.slot_minutes,
+        status=doctor.status,
+    )
+
+
+@transaction.atomic
+def doctor_create(
+    *,
+    actor: User,
+    hospital: Hospital,
+    name: str,
+    email: str,
+    specialization: str,
+    fee: Decimal,
+    slot_minutes: int = 30,
+    invite: bool = False,
+) -> Doctor:
+    """Add a doctor to the hospital and to the public directory, in one transaction.
+
+    Raises ValidationError (400) for an email already used by a doctor of this hospital (case-insensitive) or
+    invalid values. Side effects: audit entry; with `invite`, the doctor's login and a set-password email.
+    """
+    email = email.strip().lower()
+    if _email_taken(email):
+        raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]})
+    doctor = Doctor(
+        name=name.strip(), email=email, specialization=specialization.strip(), fee=fee, slot_minutes=slot_minutes
+    )
+    doctor.full_clean()
+    _save_with_directory(doctor, hospital)
+    audit_record(actor=actor, action="doctor.created", entity="doctor", entity_id=doctor.pk, hospital=hospital)
+    if invite:
+        doctor_invite(actor=actor, hospital=hospital, doctor=doctor)
+    return doctor
+
+
+@transaction.atomic
+def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes) -> Doctor:
+    """Change a doctor's details or status (deactivate with status="inactive"; doctors are never deleted).
+
+    Raises ValidationError (400) for invalid values or an email taken by another doctor of this hospital.
+    Side effects: directory row updated in the same transaction; audit entry.
+    """
+    changes = {field: value for field, value in changes.items() if field in EDITABLE_FIELDS}
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+        if _email_taken(changes["email"], exclude=doctor):
+            raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]})
+    for field, value in changes.items():
+        setattr(doctor, field, value)
+    doctor.updated_at = timezone.now()
+    doctor.full_clean()
+    _save_with_directory(doctor, hospital, update_fields=[*changes, "updated_at"])
+    action = "doctor.deactivated" if changes.get("status") == DoctorStatus.INACTIVE else "doctor.updated"
+    audit_record(
+        actor=actor,
+        action=action,
+        entity="doctor",
+        entity_id=doctor.pk,
+        hospital=hospital,
+        metadata={"fields": sorted(changes)},
+    )
+    return doctor
+
+
+@transaction.atomic
+def doctor_invite(*, actor: User, hospital: Hospital, doctor: Doctor) -> Doctor:
+    """Give the doctor a login (role doctor, membership of this hospital) and email a set-password link.
+
+    Inviting again re-sends the link. Raises Conflict("email_in_use", 409) when the email belongs to another
+    kind of account or to staff of another hospital.
+    Side effects: audit entry; invitation email after commit.
+    """
+    user = doctor.user or staff_user_get_or_create(email=doctor.email, name=doctor.name, role=Role.DOCTOR)
+    if not user.memberships.filter(hospital=hospital, is_active=True).exists():
+        membership_create(user=user, hospital=hospital, role=MembershipRole.DOCTOR)
+    if doctor.user_id != user.pk:
+        doctor.user = user
+        doctor.save(update_fields=["user"])
+    password_link_send(user=user, template="doctor_invited", hospital=hospital)
+    audit_record(actor=actor, action="doctor.invited", entity="doctor", entity_id=doctor.pk, hospital=hospital)
+    return doctor
+
+
+def _window_errors(windows: list[dict], today: dt.date) -> list[str]:
+    horizon = today + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    errors = []
+    for n, window in enumerate(windows, start=1):
+        label = f"Window {n} ({window['date']} {window['start_time']:%H:%M}–{window['end_time']:%H:%M})"
+        if window["start_time"] >= window["end_time"]:
+            errors.append(f"{label}: the start must be before the end.")
+        if window["date"] < today:
+            errors.append(f"{label}: the date is in the past.")
+        if window["date"] > horizon:
+            errors.append(f"{label}: the date is more than {settings.BOOKING_HORIZON_DAYS} days ahead.")
+    valid = sorted(
+        (w for w in windows if w["start_time"] < w["end_time"]),
+        key=lambda w: (w["is_available"], w["date"], w["start_time"]),
+    )
+    for previous, current in zip(valid, valid[1:], strict=False):
+        same_kind_and_day = (previous["is_available"], previous["date"]) == (current["is_available"], current["date"])
+        if same_kind_and_day and current["start_time"] < previous["end_time"]:
+            errors.append(
+                f"Windows on {current['date']} overlap ({previous['start_time']:%H:%M}–{previous['end_time']:%H:%M} "
+                f"and {current['start_time']:%H:%M}–{current['end_time']:%H:%M})."
+            )
+    return errors
+
+
+@transaction.atomic
+def availability_set(
+    *, actor: User, hospital: Hospital, doctor: Doctor, windows: list[dict], clear_dates: list[dt.date] = ()
+) -> list[DoctorAvailability]:
+    """Replace the windows of every date in `windows` (and empty each of `clear_dates`), in one transaction.
+
+    Each window: date, start_time, end_time (hospital local time), is_available (False blocks time, e.g. leave).
+    Raises ValidationError (400) for start ≥ end, a past date, a date beyond the booking horizon, or windows of
+    the same kind that overlap; the database's exclusion constraint backs the last rule.
+    Side effects: audit entry.
+    """
+    today = timezone.now().astimezone(hospital.zone).date()
+    errors = _window_errors(windows, today) + [f"{day}: the date is in the past." for day in clear_dates if day < today]
+    if errors:
+        raise ValidationError({"windows": errors})
+    dates = {w["date"] for w in windows} | set(clear_dates)
+    DoctorAvailability.objects.filter(doctor=doctor, date__in=dates).delete()
+    rows = [
+        DoctorAvailability(
+            doctor=doctor,
+            date=w["date"],
+            start_time=w["start_time"],
+            end_time=w["end_time"],
+            is_available=w["is_available"],
+        )
+        for w in windows
+    ]
+    try:
+        with transaction.atomic():
+            created = DoctorAvailability.objects.bulk_create(rows)
+    except IntegrityError as exc:  # a concurrent change wrote overlapping windows first
+        raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
+    audit_record(
+        actor=actor,
+        action="availability.set",
+        entity="doctor",
+        entity_id=doctor.pk,
+        hospital=hospital,
+        metadata={"dates": sorted(str(d) for d in dates)},
+    )
+    return sorted(created, key=lambda w: (w.date, w.start_time))

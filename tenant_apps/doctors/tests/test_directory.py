@@ -1,0 +1,102 @@
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from shared_apps.directory.models import DoctorEntry
+from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.tests.factories import make_doctor
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [d["id"] for d in response.json()["results"]]
+
+
+def test_the_directory_lists_active_doctors_across_hospitals_with_their_hospital(api, alpha, beta):
+    a = make_doctor(alpha, name="Dr Alpha", specialization="Cardiology")
+    b = make_doctor(beta, name="Dr Beta", specialization="Dermatology")
+
+    body = api.get("/api/doctors/").json()
+
+    assert {d["id"] for d in body["results"]} >= {str(a.pk), str(b.pk)}
+    row = next(d for d in body["results"] if d["id"] == str(b.pk))
+    assert row["hospital"] == {"id": beta.pk, "name": "Beta Clinic", "city": beta.city, "logo_url": None}
+    assert "email" not in row
+
+
+def test_directory_filters(api, alpha, beta):
+    a = make_doctor(alpha, name="Dr Zed Alpha", specialization="Cardiology")
+    b = make_doctor(beta, name="Dr Yan Beta", specialization="Dermatology")
+    assert ids(api.get("/api/doctors/", {"hospital_id": beta.pk})) == [str(b.pk)]
+    assert ids(api.get("/api/doctors/", {"specialization": "cardiology"})) == [str(a.pk)]
+    assert ids(api.get("/api/doctors/", {"q": "yan"})) == [str(b.pk)]
+    assert ids(api.get("/api/doctors/", {"q": "derma"})) == [str(b.pk)]
+    assert ids(api.get("/api/doctors/", {"city": "nowhere"})) == []
+    assert api.get("/api/doctors/", {"hospital_id": "abc"}).status_code == 400
+    assert api.get("/api/doctors/", {"hospital_id": "9" * 40}).status_code == 400
+
+
+def test_doctors_of_deactivated_hospitals_are_not_listed(api, alpha):
+    a = make_doctor(alpha)
+    alpha.is_active = False
+    alpha.save(update_fields=["is_active"])
+    assert str(a.pk) not in ids(api.get("/api/doctors/"))
+    assert api.get(f"/api/doctors/{a.pk}/").status_code == 404
+
+
+def test_a_rolled_back_change_leaves_no_directory_row(alpha):
+    created = []
+
+    def create_then_fail():
+        with transaction.atomic():
+            created.append(make_doctor(alpha))
+            raise RuntimeError("rollback")
+
+    with pytest.raises(RuntimeError):
+        create_then_fail()
+    doctor = created[0]
+    assert not DoctorEntry.objects.filter(doctor_id=doctor.pk).exists()
+    with hospital_context(alpha):
+        assert not Doctor.objects.filter(pk=doctor.pk).exists()
+
+
+def test_rebuild_repairs_missing_stale_and_orphaned_rows(alpha, capsys):
+    missing, stale = make_doctor(alpha), make_doctor(alpha)
+    DoctorEntry.objects.filter(doctor_id=missing.pk).delete()
+    DoctorEntry.objects.filter(doctor_id=stale.pk).update(name="Wrong Name")
+    orphan = DoctorEntry.objects.create(
+        doctor_id="00000000-0000-0000-0000-000000000001",
+        hospital=alpha,
+        name="Ghost",
+        specialization="X",
+        fee=1,
+        slot_minutes=30,
+        status="active",
+        city=alpha.city,
+    )
+
+    call_command("rebuild_directory")
+
+    out = capsys.readouterr().out
+    assert "repaired 3: 1 missing, 1 stale, 1 orphaned" in out
+    assert DoctorEntry.objects.get(doctor_id=missing.pk).name == missing.name
+    assert DoctorEntry.objects.get(doctor_id=stale.pk).name == stale.name
+    assert not DoctorEntry.objects.filter(doctor_id=orphan.doctor_id).exists()
+    call_command("rebuild_directory")
+    assert "repaired 0" in capsys.readouterr().out
+
+
+def test_the_directory_query_count_does_not_grow_with_the_page_size(api, alpha, beta):
+    for n in range(12):
+        make_doctor(alpha if n % 2 else beta)
+
+    def count(page_size):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(api.get("/api/doctors/", {"page_size": page_size}).json()["results"]) == page_size
+        return len(queries)
+
+    assert count(2) == count(12)
