@@ -351,3 +351,7 @@ SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=3)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=180)
 # A range of availability asked for at once is capped at this many days.
 AVAILABILITY_MAX_RANGE_DAYS = 31
+
+# Public catalogue responses (hospital list, doctor directory) are cached this long at most; every change that
+# patients would see invalidates them at once (shared_apps/directory/cache.py). 0 disables the cache.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)

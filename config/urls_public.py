@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from shared_apps.common.apis import PingApi
 from shared_apps.common.views import healthz, media
 
 handler404 = "shared_apps.common.views.not_found"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     re_path(r"^media/(?P<path>.+)$", media, name="media"),
     path("admin/", admin.site.urls),
+    path("api/ping/", PingApi.as_view(), name="ping"),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/auth/", include("shared_apps.accounts.urls")),

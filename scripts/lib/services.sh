@@ -28,3 +28,9 @@ ensure_redis_running() {
   echo "Redis did not start" >&2
   exit 1
 }
+
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return
+  log "Installing wrk (Debian package) for the HTTP benchmarks"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}

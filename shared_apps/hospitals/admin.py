@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from shared_apps.common.errors import ApplicationError
 from shared_apps.hospitals.forms import RejectForm
 from shared_apps.hospitals.models import Domain, Hospital
-from shared_apps.hospitals.services import hospital_approve, hospital_reject
+from shared_apps.hospitals.services import hospital_approve, hospital_reject, hospital_set_active
 
 
 @admin.register(Hospital)
@@ -17,13 +17,14 @@ class HospitalAdmin(admin.ModelAdmin):
     list_filter = ["status", "city", "is_active"]
     search_fields = ["name", "registration_number", "email", "slug"]
     ordering = ["status", "-created_at"]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "deactivate_selected", "reactivate_selected"]
     readonly_fields = [
         "logo_preview",
         "schema_name",
         "slug",
         "status",
         "rejection_reason",
+        "is_active",
         "decided_at",
         "decided_by",
         "created_at",
@@ -92,6 +93,18 @@ class HospitalAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/hospitals/reject.html", context)
+
+    @admin.action(description="Deactivate selected hospitals")
+    def deactivate_selected(self, request, queryset):
+        for hospital in queryset:
+            hospital_set_active(actor=request.user, hospital=hospital, active=False)
+        self.message_user(request, "Deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected hospitals")
+    def reactivate_selected(self, request, queryset):
+        for hospital in queryset:
+            hospital_set_active(actor=request.user, hospital=hospital, active=True)
+        self.message_user(request, "Reactivated.", messages.SUCCESS)
 
 
 @admin.register(Domain)

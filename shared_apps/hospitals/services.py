@@ -11,6 +11,7 @@ from shared_apps.accounts.models import MembershipRole, Role, User
 from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
+from shared_apps.directory.cache import catalog_changed
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.tenancy import provision_schema
@@ -212,6 +213,7 @@ def hospital_approve(*, actor: User, hospital: Hospital) -> Hospital:
     hospital.decided_by = actor
     hospital.save(update_fields=["status", "decided_at", "decided_by"])
     audit_record(actor=actor, action="hospital.approved", entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    catalog_changed()
     password_link_send(user=admin, template="hospital_approved", hospital=hospital)
     transaction.on_commit(_refill_schema_pool)
     return hospital
@@ -240,4 +242,21 @@ def hospital_reject(*, actor: User, hospital: Hospital, reason: str) -> Hospital
     hospital.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
     audit_record(actor=actor, action="hospital.rejected", entity="hospital", entity_id=hospital.pk, hospital=hospital)
     _queue_email(hospital, hospital.email, "hospital_rejected")
+    return hospital
+
+
+@transaction.atomic
+def hospital_set_active(*, actor: User, hospital: Hospital, active: bool) -> Hospital:
+    """Deactivate a hospital (its subdomain, listing and doctors disappear for patients) or reactivate it.
+
+    Hospitals are never deleted. Side effects: audit entry; catalogue cache invalidated after commit.
+    """
+    hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+    if hospital.is_active == active:
+        return hospital
+    hospital.is_active = active
+    hospital.save(update_fields=["is_active"])
+    action = "hospital.reactivated" if active else "hospital.deactivated"
+    audit_record(actor=actor, action=action, entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    catalog_changed()
     return hospital

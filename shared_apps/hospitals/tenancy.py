@@ -85,7 +85,18 @@ class HospitalMiddleware(TenantMainMiddleware):
                 domain=hostname, tenant__status=HospitalStatus.APPROVED, tenant__is_active=True
             )
             return domain.tenant
-        return Hospital.objects.get(schema_name=get_public_schema_name())
+        return _platform_tenant()
+
+
+def _platform_tenant() -> Hospital:
+    """The public tenant row, read once per process: it never changes, and the platform host is the busiest."""
+    global _platform
+    if _platform is None:
+        _platform = Hospital.objects.get(schema_name=get_public_schema_name())
+    return _platform
+
+
+_platform: Hospital | None = None
 
 
 # Provisioning ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ def names(response):
     return [h["name"] for h in response.json()["results"]]
 
 
-def test_patients_see_only_approved_active_hospitals(api, alpha):
+def test_patients_see_only_approved_active_hospitals(api, alpha, superadmin, django_capture_on_commit_callbacks):
     PendingHospitalFactory(name="Pending Place")
     PendingHospitalFactory(name="Rejected Place", status=HospitalStatus.REJECTED)
     response = api.get("/api/hospitals/")
@@ -30,8 +30,10 @@ def test_patients_see_only_approved_active_hospitals(api, alpha):
         "timezone",
     }
 
-    alpha.is_active = False
-    alpha.save(update_fields=["is_active"])
+    from shared_apps.hospitals.services import hospital_set_active
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hospital_set_active(actor=superadmin, hospital=alpha, active=False)
     assert names(api.get("/api/hospitals/")) == ["Beta Clinic"]
 
 
@@ -73,3 +75,20 @@ def test_detail_is_a_404_for_pending_rejected_and_unknown_hospitals(api, alpha):
 
 def test_the_platform_row_is_never_listed(api):
     assert "RHMS platform" not in names(api.get("/api/hospitals/", {"q": "platform"}))
+
+
+def test_the_hand_built_hospital_rows_match_the_documented_serializer(alpha):
+    from shared_apps.hospitals.apis import HospitalOutput, hospital_row
+
+    alpha.logo.save("a.png", ContentFile(image_bytes()), save=True)
+    assert hospital_row(alpha) == HospitalOutput(alpha).data
+
+
+def test_the_cached_list_changes_as_soon_as_a_hospital_is_approved(api, superadmin, django_capture_on_commit_callbacks):
+    from shared_apps.hospitals.services import hospital_approve
+
+    assert names(api.get("/api/hospitals/")) == ["Alpha General", "Beta Clinic"]
+    assert names(api.get("/api/hospitals/")) == ["Alpha General", "Beta Clinic"]  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        hospital_approve(actor=superadmin, hospital=PendingHospitalFactory(name="Gamma Care"))
+    assert names(api.get("/api/hospitals/")) == ["Alpha General", "Beta Clinic", "Gamma Care"]

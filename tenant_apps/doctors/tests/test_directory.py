@@ -40,10 +40,12 @@ def test_directory_filters(api, alpha, beta):
     assert api.get("/api/doctors/", {"hospital_id": "9" * 40}).status_code == 400
 
 
-def test_doctors_of_deactivated_hospitals_are_not_listed(api, alpha):
+def test_doctors_of_deactivated_hospitals_are_not_listed(api, alpha, superadmin, django_capture_on_commit_callbacks):
+    from shared_apps.hospitals.services import hospital_set_active
+
     a = make_doctor(alpha)
-    alpha.is_active = False
-    alpha.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        hospital_set_active(actor=superadmin, hospital=alpha, active=False)
     assert str(a.pk) not in ids(api.get("/api/doctors/"))
     assert api.get(f"/api/doctors/{a.pk}/").status_code == 404
 
@@ -100,3 +102,43 @@ def test_the_directory_query_count_does_not_grow_with_the_page_size(api, alpha, 
         return len(queries)
 
     assert count(2) == count(12)
+
+
+def test_the_hand_built_directory_rows_match_the_documented_serializer(api, alpha):
+    from shared_apps.directory.models import DoctorEntry
+    from tenant_apps.doctors.apis import DirectoryDoctorOutput, directory_row
+
+    make_doctor(alpha, fee="99.5")
+    for entry in DoctorEntry.objects.select_related("hospital"):
+        assert directory_row(entry) == DirectoryDoctorOutput(entry).data
+
+
+def test_directory_pagination_links_and_count(api, alpha):
+    for _ in range(5):
+        make_doctor(alpha)
+    total = api.get("/api/doctors/").json()["count"]
+    first = api.get("/api/doctors/", {"page_size": 2}).json()
+    assert first["count"] == total
+    assert first["previous"] is None
+    second = api.get(first["next"]).json()
+    assert second["previous"].endswith("page_size=2")
+    assert api.get("/api/doctors/", {"page": 999}).status_code == 404
+    assert api.get("/api/doctors/", {"page": "x"}).status_code == 404
+    assert api.get("/api/doctors/", {"specialization": "none-such"}).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_the_cached_directory_changes_as_soon_as_a_doctor_changes(
+    api, as_user, alpha, alpha_admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        doctor = make_doctor(alpha, name="Dr Cache")
+    assert api.get("/api/doctors/", {"q": "cache"}).json()["count"] == 1
+    assert api.get("/api/doctors/", {"q": "cache"}).json()["count"] == 1  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(alpha_admin).patch(f"/api/doctors/{doctor.pk}/", {"status": "inactive"})
+    assert api.get("/api/doctors/", {"q": "cache"}).json()["count"] == 0

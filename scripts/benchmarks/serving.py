@@ -1,0 +1,114 @@
+"""Serve the product with gunicorn (2 sync workers, production settings) and drive it with wrk over loopback."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from scripts.benchmarks.common import ROOT
+
+PORT = int(os.environ.get("BENCH_PORT", "8100"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "non2xx": %d, "socket_errors": %d, '
+    .. '"p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f}\\n',
+    summary.requests, summary.duration / 1e6, summary.errors.status, errors,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def server_environment(database: str, extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(64),
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_HSTS_SECONDS="0",
+        SITE_SCHEME="http",
+        SITE_PORT=str(PORT),
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        THROTTLE_ANON="100000000/min",
+        THROTTLE_USER="100000000/min",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None):
+    """A gunicorn serving `database` on 127.0.0.1:PORT; yields the Popen once /api/ping/ answers."""
+    env = server_environment(database, env)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait_until_up()
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_up(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/ping/", headers={"Host": "localhost"})
+            with urllib.request.urlopen(request, timeout=2):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not start")
+
+
+def warm(path: str, *, requests: int = 50, headers: dict | None = None) -> None:
+    for _ in range(requests):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{PORT}{path}", headers={"Host": "localhost", **(headers or {})}
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback only
+            pass
+
+
+def wrk(path: str, *, seconds: int, connections: int = 8, headers: dict | None = None, script: str = "") -> dict:
+    """Drive GET `path` (or what `script` sends) for `seconds`; returns requests/s, p50/p95/p99 and error counts."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + WRK_REPORT)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", lua.name]
+    for name, value in {"Host": "localhost", **(headers or {})}.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{PORT}{path}")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    Path(lua.name).unlink()
+    report = json.loads(output.strip().splitlines()[-1])
+    report["rps"] = report["requests"] / report["seconds"]
+    return report
