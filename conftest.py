@@ -12,33 +12,15 @@ ALPHA_TZ = "Europe/London"
 BETA_TZ = "America/New_York"
 
 
-def _approved_hospital(*, name: str, slug: str, timezone_name: str):
-    from shared_apps.accounts.tests.factories import SuperadminFactory
-    from shared_apps.hospitals.services import hospital_approve, hospital_register
-
-    hospital = hospital_register(
-        actor=None,
-        name=name,
-        registration_number=f"REG-{slug.upper()}",
-        email=f"admin@{slug}.example.com",
-        address="1 Test Street",
-        phone_number="+442079460000",
-        city="Testville",
-        timezone_name=timezone_name,
-        subdomain=slug,
-    )
-    superadmin = SuperadminFactory(email=f"root-{slug}@example.com")
-    return hospital_approve(actor=superadmin, hospital=hospital)
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from shared_apps.hospitals.services import platform_ensure
+    from shared_apps.hospitals.tests.factories import approved_hospital
 
     with django_db_blocker.unblock():
         platform_ensure()
-        _approved_hospital(name="Alpha General", slug="alpha", timezone_name=ALPHA_TZ)
-        _approved_hospital(name="Beta Clinic", slug="beta", timezone_name=BETA_TZ)
+        approved_hospital(name="Alpha General", slug="alpha", timezone_name=ALPHA_TZ)
+        approved_hospital(name="Beta Clinic", slug="beta", timezone_name=BETA_TZ)
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "tenant_apps.doctors",
+    "tenant_apps.appointments",
     "tenant_apps.dashboard",
 ]
 
@@ -134,7 +135,8 @@ CACHES = {
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rhms"),
     }
 }
-if env("CACHE_BACKEND", default="redis") == "locmem":  # scripts/run without Redis
+LOCAL_CACHE_ONLY = env("CACHE_BACKEND", default="redis") == "locmem"  # scripts/run on a machine without Redis
+if LOCAL_CACHE_ONLY:
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 # Accounts and passwords -------------------------------------------------------------------------------------------
@@ -335,6 +337,9 @@ SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)
     "django_ratelimit.W001",  # Django's RedisCache increments atomically (INCR), which is all django-ratelimit needs
 ]
+if LOCAL_CACHE_ONLY:
+    # One development process: a per-process cache is shared enough for rate limits there.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 
 # django-ratelimit (HTML forms; the API uses DRF throttles): same client-IP rule as lockout and audit.
 RATELIMIT_IP_META_KEY = "shared_apps.audit.context.client_ip_from"
@@ -355,3 +360,11 @@ AVAILABILITY_MAX_RANGE_DAYS = 31
 # Public catalogue responses (hospital list, doctor directory) are cached this long at most; every change that
 # patients would see invalidates them at once (shared_apps/directory/cache.py). 0 disables the cache.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
+
+# A patient may hold at most this many upcoming booked appointments in one hospital.
+MAX_ACTIVE_BOOKINGS_PER_HOSPITAL = env.int("MAX_ACTIVE_BOOKINGS_PER_HOSPITAL", default=5)
+# Idempotency-Key answers are replayed for this long.
+IDEMPOTENCY_KEY_HOURS = 24
+
+# Where patient messages point ("open the app"); defaults to the platform's home page.
+PATIENT_APP_URL = env("PATIENT_APP_URL", default="")

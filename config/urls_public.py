@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/admin/audit-logs/", include("shared_apps.audit.urls")),
     path("api/", include("shared_apps.hospitals.urls")),
     path("api/doctors/", include("tenant_apps.doctors.urls")),
+    path("api/appointments/", include("tenant_apps.appointments.urls")),
     path("", include("shared_apps.accounts.urls_html")),
     path("", include("shared_apps.hospitals.urls_html")),
 ]

@@ -45,3 +45,8 @@ def test_debug_off_refuses_a_jwt_key_equal_to_the_secret_key():
     result = manage("check", env_overrides=env)
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY must differ" in result.stderr
+
+
+def test_development_without_redis_passes_the_checks():
+    result = manage("check", env_overrides={"DJANGO_DEBUG": "true", "CACHE_BACKEND": "locmem"})
+    assert result.returncode == 0, result.stdout + result.stderr

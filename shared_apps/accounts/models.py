@@ -97,3 +97,22 @@ class HospitalMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.hospital_id} ({self.role})"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key and the response it got, so a retry gets the same answer (kept 24 h)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=50)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="accounts_idempotency_unique")]
+        indexes = [models.Index(fields=["created_at"], name="accounts_idempotency_created")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.scope}:{self.key}"

@@ -1,3 +1,5 @@
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -28,3 +30,28 @@ class LocalDateTimeField(serializers.ReadOnlyField):
 
     def to_representation(self, value):
         return value.isoformat(timespec="seconds")
+
+
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time "HH:MM" in the hospital's zone: no seconds, no UTC offset."""
+
+    default_error_messages = {"local": "Use the hospital's local time as HH:MM, without seconds or offset."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        # Django's parse_time silently drops an offset ("09:00+01:00" → 09:00): accept HH:MM only.
+        if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+            self.fail("local")
+        return super().to_internal_value(value)
+
+
+class StrictDateField(serializers.DateField):
+    """A date "YYYY-MM-DD" and nothing else (a datetime or an offset is refused, not truncated)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or len(value) != 10:
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)

@@ -30,3 +30,24 @@ class DoctorEntry(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.specialization})"
+
+
+class BookingEntry(models.Model):
+    """One row per appointment, for the patient's list across hospitals (one query, no loop over schemas)."""
+
+    appointment_id = models.UUIDField(primary_key=True)
+    hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.PROTECT, related_name="+")
+    doctor = models.ForeignKey(DoctorEntry, on_delete=models.PROTECT, related_name="+", db_constraint=True)
+    patient = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    appointment_date = models.DateField()
+    appointment_time = models.TimeField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "starts_at", "appointment_id"], name="dir_booking_patient_idx")]
+
+    def __str__(self):
+        return f"{self.appointment_id} ({self.status})"

@@ -21,6 +21,7 @@ from shared_apps.common.validation import LocalDateTimeField, StrictCharField, v
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.appointments.selectors import busy_intervals
 from tenant_apps.doctors.models import DoctorStatus
 from tenant_apps.doctors.selectors import (
     availability_windows,
@@ -295,11 +296,6 @@ def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.da
         now=timezone.now(),
     )
     return {"doctor_id": doctor.pk, "timezone": hospital.timezone, "windows": windows, "slots": slots}
-
-
-def busy_intervals(*, doctor, date_from, date_to) -> list:
-    """Booked appointments of the doctor in the range (none until appointments exist)."""
-    return []
 
 
 class AvailabilitySetApi(APIView):

@@ -28,3 +28,23 @@ class PendingHospitalFactory(factory.django.DjangoModelFactory):
     city = "Springfield"
     timezone = "UTC"
     status = HospitalStatus.PENDING
+
+
+def approved_hospital(*, name: str, slug: str, timezone_name: str = "UTC"):
+    """A hospital registered and approved through the real services (schema, domain, admin)."""
+    from shared_apps.accounts.tests.factories import SuperadminFactory
+    from shared_apps.hospitals.services import hospital_approve, hospital_register
+
+    hospital = hospital_register(
+        actor=None,
+        name=name,
+        registration_number=f"REG-{slug.upper()}",
+        email=f"admin@{slug}.example.com",
+        address="1 Test Street",
+        phone_number="+442079460000",
+        city="Testville",
+        timezone_name=timezone_name,
+        subdomain=slug,
+    )
+    superadmin = SuperadminFactory(email=f"root-{slug}@example.com")
+    return hospital_approve(actor=superadmin, hospital=hospital)

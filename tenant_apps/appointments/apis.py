@@ -1,0 +1,290 @@
+"""The appointments API for the mobile app and staff, on the public host. Tenant work runs in hospital_context."""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.accounts.idempotency import HEADER, idempotent_response
+from shared_apps.accounts.permissions import IsPatient, IsStaff
+from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.common.links import media_url
+from shared_apps.common.pagination import paginate_in_one_query
+from shared_apps.common.schema import error_responses
+from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
+from shared_apps.directory.selectors import doctor_entry_get
+from shared_apps.hospitals.models import HospitalStatus
+from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.appointments.calendar import appointment_ics
+from tenant_apps.appointments.models import AppointmentStatus
+from tenant_apps.appointments.selectors import (
+    PATIENT,
+    appointment_get_for,
+    appointment_list_for_staff,
+    booking_list_for_patient,
+    hospital_of_appointment_for,
+)
+from tenant_apps.appointments.services import appointment_book, appointment_cancel, appointment_complete
+from tenant_apps.doctors.models import Doctor
+
+PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
+BOOK_CONFLICTS = "`slot_unavailable`, `slot_taken`, `overlapping_booking`, `booking_limit`"
+
+
+class AppointmentOutput(serializers.Serializer):
+    """An appointment; times in the hospital's zone (`starts_at` carries its UTC offset)."""
+
+    id = serializers.UUIDField()
+    hospital_id = serializers.SerializerMethodField()
+    doctor_id = serializers.UUIDField()
+    patient_id = serializers.IntegerField()
+    date = serializers.DateField(source="appointment_date")
+    time = serializers.TimeField(source="appointment_time", format="%H:%M")
+    starts_at = serializers.SerializerMethodField()
+    ends_at = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    doctor = serializers.SerializerMethodField()
+    cancelled_at = serializers.DateTimeField()
+    cancellation_reason = serializers.CharField()
+    completed_at = serializers.DateTimeField()
+
+    def get_hospital_id(self, appointment) -> int:
+        return self.context["hospital"].pk
+
+    def get_starts_at(self, appointment) -> str:
+        return appointment.starts_at.astimezone(self.context["hospital"].zone).isoformat(timespec="seconds")
+
+    def get_ends_at(self, appointment) -> str:
+        return appointment.ends_at.astimezone(self.context["hospital"].zone).isoformat(timespec="seconds")
+
+    def get_doctor(self, appointment) -> dict:
+        doctor = appointment.doctor
+        return {"id": str(doctor.pk), "name": doctor.name, "specialization": doctor.specialization}
+
+
+class StaffAppointmentOutput(AppointmentOutput):
+    patient = serializers.SerializerMethodField()
+
+    def get_patient(self, appointment) -> dict:
+        patient = appointment.patient
+        return {"id": patient.pk, "name": patient.name, "email": patient.email, "phone_number": patient.phone_number}
+
+
+class PatientBookingOutput(serializers.Serializer):
+    """One of the patient's appointments, in any hospital (read from the directory)."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    date = serializers.DateField()
+    time = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    hospital = serializers.DictField()
+    doctor = serializers.DictField()
+
+
+def patient_booking_row(entry) -> dict:
+    hospital, doctor = entry.hospital, entry.doctor
+    zone = hospital.zone
+    return {
+        "id": str(entry.appointment_id),
+        "status": entry.status,
+        "date": entry.appointment_date.isoformat(),
+        "time": entry.appointment_time.strftime("%H:%M"),
+        "starts_at": entry.starts_at.astimezone(zone).isoformat(timespec="seconds"),
+        "ends_at": entry.ends_at.astimezone(zone).isoformat(timespec="seconds"),
+        "hospital": {"id": hospital.pk, "name": hospital.name, "logo_url": media_url(hospital.logo)},
+        "doctor": {"id": str(doctor.doctor_id), "name": doctor.name, "specialization": doctor.specialization},
+    }
+
+
+class AppointmentBookApi(APIView):
+    permission_classes = [IsPatient]
+
+    class InputSerializer(serializers.Serializer):
+        doctor_id = serializers.UUIDField()
+        date = StrictDateField()
+        time = LocalTimeField()
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="appointments_book",
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="A UUID per booking attempt. Retrying with the same key and body returns the first "
+                "answer and books once; the same key with another body is a 422. Keys are kept 24 h, per user.",
+            )
+        ],
+        responses={
+            201: AppointmentOutput,
+            **error_responses(400, 401, 403, 404, 409, 422, codes={409: BOOK_CONFLICTS}),
+        },
+        description="Book a free slot (see /api/doctors/{id}/availability/). `date` and `time` are the hospital's "
+        "local wall-clock values. Status, patient or fee in the body are ignored.",
+    )
+    def post(self, request):
+        data = validated(self.InputSerializer, request.data)
+        return idempotent_response(request, scope="appointments.book", handler=lambda: self._book(request, data))
+
+    def _book(self, request, data) -> Response:
+        entry = doctor_entry_get(doctor_id=data["doctor_id"])
+        if entry is None or entry.hospital.status != HospitalStatus.APPROVED or not entry.hospital.is_active:
+            raise NotFound("No such doctor.")
+        hospital = entry.hospital
+        with hospital_context(hospital):
+            doctor = Doctor.objects.get(pk=entry.doctor_id)
+            appointment = appointment_book(
+                actor=request.user,
+                hospital=hospital,
+                doctor=doctor,
+                date=data["date"],
+                time=data["time"],
+                reason=data["reason"],
+            )
+            body = AppointmentOutput(appointment, context={"hospital": hospital}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PatientAppointmentListApi(APIView):
+    permission_classes = [IsPatient]
+
+    class FilterSerializer(serializers.Serializer):
+        when = serializers.ChoiceField(choices=["upcoming", "past"], required=False, default="")
+
+    @extend_schema(
+        operation_id="appointments_user",
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={200: PatientBookingOutput(many=True), **error_responses(400, 401, 403, 404)},
+        description="The signed-in patient's appointments in every hospital. `upcoming`: booked and not yet "
+        "started, soonest first; `past`: everything else, latest first.",
+    )
+    def get(self, request):
+        filters = validated(self.FilterSerializer, request.query_params)
+        body = paginate_in_one_query(
+            request, booking_list_for_patient(user=request.user, **filters), patient_booking_row
+        )
+        return Response(body)
+
+
+class HospitalAppointmentListApi(APIView):
+    permission_classes = [IsStaff]
+
+    class FilterSerializer(serializers.Serializer):
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        doctor_id = serializers.UUIDField(required=False)
+        status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False, default="")
+
+    @extend_schema(
+        operation_id="appointments_hospital",
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={200: StaffAppointmentOutput(many=True), **error_responses(400, 401, 403, 404)},
+        description="The hospital's appointments: all of them for its admins, their own for a doctor.",
+    )
+    def get(self, request):
+        from shared_apps.accounts.selectors import membership_for
+
+        filters = validated(self.FilterSerializer, request.query_params)
+        membership = membership_for(request.user)
+        if membership is None:
+            raise ApplicationError("permission_denied", "You are not staff of any hospital.", status=403)
+        hospital = membership.hospital
+        with hospital_context(hospital):
+            appointments = appointment_list_for_staff(user=request.user, hospital=hospital, **filters)
+            body = paginate_in_one_query(
+                request, appointments, lambda a: StaffAppointmentOutput(a, context={"hospital": hospital}).data
+            )
+        return Response(body)
+
+
+class AppointmentDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="appointments_retrieve", responses={200: AppointmentOutput, **error_responses(401, 404)}
+    )
+    def get(self, request, appointment_id):
+        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, _ = appointment_get_for(user=request.user, appointment_id=appointment_id, hospital=hospital)
+            return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
+
+
+class AppointmentCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="appointments_cancel",
+        request=InputSerializer,
+        responses={200: AppointmentOutput, **error_responses(400, 401, 404, 409, codes={409: "`invalid_state`"})},
+        description="The patient (before the start time), the hospital's admins or the doctor. Frees the slot.",
+    )
+    def post(self, request, appointment_id):
+        data = validated(self.InputSerializer, request.data)
+        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, capacity = appointment_get_for(
+                user=request.user, appointment_id=appointment_id, hospital=hospital
+            )
+            appointment = appointment_cancel(
+                actor=request.user,
+                hospital=hospital,
+                appointment=appointment,
+                by_patient=capacity == PATIENT,
+                reason=data["reason"],
+            )
+            return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
+
+
+class AppointmentCompleteApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="appointments_complete",
+        request=None,
+        responses={200: AppointmentOutput, **error_responses(401, 403, 404, 409, codes={409: "`invalid_state`"})},
+        description="The hospital's admins or the doctor, once the appointment has started.",
+    )
+    def post(self, request, appointment_id):
+        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, capacity = appointment_get_for(
+                user=request.user, appointment_id=appointment_id, hospital=hospital
+            )
+            if capacity == PATIENT:
+                raise ApplicationError(
+                    "permission_denied", "Only the hospital can complete an appointment.", status=403
+                )
+            appointment = appointment_complete(actor=request.user, hospital=hospital, appointment=appointment)
+            return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
+
+
+class AppointmentIcsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="appointments_ics",
+        responses={
+            (200, "text/calendar"): OpenApiResponse(str, description="An iCalendar (RFC 5545) event."),
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request, appointment_id):
+        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, _ = appointment_get_for(user=request.user, appointment_id=appointment_id, hospital=hospital)
+            content = appointment_ics(appointment=appointment, hospital=hospital)
+        response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
+        return response

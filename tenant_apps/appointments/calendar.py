@@ -1,0 +1,26 @@
+"""An appointment as an iCalendar event (RFC 5545), in the hospital's time zone."""
+
+from icalendar import Calendar, Event
+
+from shared_apps.hospitals.models import Hospital
+from tenant_apps.appointments.models import Appointment
+
+
+def appointment_ics(*, appointment: Appointment, hospital: Hospital) -> bytes:
+    """The event carries doctor, hospital and time only — never the reason for the visit."""
+    zone = hospital.zone
+    calendar = Calendar()
+    calendar.add("prodid", "-//RHMS//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{appointment.pk}@rhms")
+    event.add("dtstamp", appointment.created_at)
+    event.add("dtstart", appointment.starts_at.astimezone(zone))
+    event.add("dtend", appointment.ends_at.astimezone(zone))
+    event.add("summary", f"Appointment with {appointment.doctor.name}")
+    event.add("location", f"{hospital.name}, {hospital.address}")
+    event.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

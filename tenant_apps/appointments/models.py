@@ -1,0 +1,73 @@
+import uuid
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class TimeRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Appointment(models.Model):
+    """A booking of one slot of one doctor by one patient, in the hospital's schema."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    doctor = models.ForeignKey("doctors.Doctor", on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    appointment_date = models.DateField(help_text="Hospital local date.")
+    appointment_time = models.TimeField(help_text="Hospital local wall-clock time.")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    reason = models.TextField(max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancellation_reason = models.TextField(max_length=500, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="appointments_starts_before_ends"),
+            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values), name="appointments_status_valid"),
+            # No double booking: two booked appointments of one doctor never overlap in time, whatever the slot
+            # length was when each was booked.
+            ExclusionConstraint(
+                name="appointments_doctor_no_overlap",
+                expressions=[
+                    (F("doctor"), RangeOperators.EQUAL),
+                    (TimeRange(F("starts_at"), F("ends_at")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status=AppointmentStatus.BOOKED),
+            ),
+            # A patient holds at most one booked appointment at a time in one hospital.
+            ExclusionConstraint(
+                name="appointments_patient_no_overlap",
+                expressions=[
+                    (F("patient"), RangeOperators.EQUAL),
+                    (TimeRange(F("starts_at"), F("ends_at")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status=AppointmentStatus.BOOKED),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "starts_at"], name="appointments_doctor_start_idx"),
+            models.Index(fields=["patient", "starts_at"], name="appointments_patient_start_idx"),
+            models.Index(fields=["status", "starts_at"], name="appointments_status_start_idx"),
+            models.Index(fields=["appointment_date", "doctor"], name="appointments_date_doctor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment_date} {self.appointment_time:%H:%M} {self.doctor_id} ({self.status})"

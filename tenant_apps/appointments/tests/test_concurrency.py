@@ -1,0 +1,95 @@
+"""Real parallel transactions: threads, each with its own database connection, against committed data.
+
+These tests do not run inside pytest-django's per-test transaction (that would hide each thread's work from the
+others); they commit, and leave their hospital deactivated afterwards so it appears in no list.
+"""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from shared_apps.accounts.tests.factories import PatientFactory
+from shared_apps.accounts.tokens import tokens_for
+from shared_apps.directory.models import BookingEntry
+from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.appointments.models import Appointment
+from tenant_apps.appointments.tests.helpers import bookable_doctor
+
+RACERS = 12
+
+
+@pytest.fixture(scope="module")
+def race(django_db_setup, django_db_blocker):
+    from shared_apps.accounts.tests.factories import SuperadminFactory
+    from shared_apps.hospitals.services import hospital_set_active
+    from shared_apps.hospitals.tests.factories import approved_hospital
+
+    with django_db_blocker.unblock():
+        hospital = approved_hospital(
+            name="Race Hospital", slug=f"race-{uuid.uuid4().hex[:6]}", timezone_name="Europe/London"
+        )
+        doctor, day = bookable_doctor(hospital, specialization="Race-Testing")
+        patients = [PatientFactory().user for _ in range(RACERS)]
+        tokens = [tokens_for(p)["access"] for p in patients]
+        yield {"hospital": hospital, "doctor": doctor, "day": day, "patients": patients, "tokens": tokens}
+        hospital_set_active(actor=SuperadminFactory(), hospital=hospital, active=False)
+
+
+def _in_parallel(calls):
+    """Run each call in its own thread, all released at once; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(n, call):
+        try:
+            barrier.wait()
+            results[n] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _booker(token, doctor, day, time, key=None):
+    def call():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+        body = {"doctor_id": str(doctor.pk), "date": str(day), "time": time}
+        response = client.post("/api/appointments/book/", body, format="json", **headers)
+        return response.status_code, response.json()
+
+    return call
+
+
+def test_racing_patients_get_exactly_one_booking_and_no_500(race, django_db_blocker):
+    with django_db_blocker.unblock():
+        results = _in_parallel([_booker(t, race["doctor"], race["day"], "09:00") for t in race["tokens"]])
+
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [201] + [409] * (RACERS - 1), results
+        assert {body["error"]["code"] for status, body in results if status == 409} == {"slot_taken"}
+        with hospital_context(race["hospital"]):
+            assert Appointment.objects.filter(doctor=race["doctor"], appointment_time="09:00").count() == 1
+        assert BookingEntry.objects.filter(doctor_id=race["doctor"].pk, status="booked").count() == 1
+        connection.close()
+
+
+def test_parallel_retries_with_one_idempotency_key_book_once(race, django_db_blocker):
+    with django_db_blocker.unblock():
+        token, key = race["tokens"][0], str(uuid.uuid4())
+        results = _in_parallel([_booker(token, race["doctor"], race["day"], "10:00", key) for _ in range(6)])
+
+        assert [status for status, _ in results] == [201] * 6, results
+        assert len({body["id"] for _, body in results}) == 1
+        with hospital_context(race["hospital"]):
+            assert Appointment.objects.filter(doctor=race["doctor"], appointment_time="10:00").count() == 1
+        connection.close()
