@@ -368,3 +368,9 @@ IDEMPOTENCY_KEY_HOURS = 24
 
 # Where patient messages point ("open the app"); defaults to the platform's home page.
 PATIENT_APP_URL = env("PATIENT_APP_URL", default="")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Reminders go out this many hours before an appointment (found by a periodic job, sent once).
+REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)

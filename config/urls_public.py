@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/auth/", include("shared_apps.accounts.urls")),
     path("api/admin/audit-logs/", include("shared_apps.audit.urls")),
+    path("api/admin/notifications/", include("shared_apps.notifications.urls")),
     path("api/", include("shared_apps.hospitals.urls")),
     path("api/doctors/", include("tenant_apps.doctors.urls")),
     path("api/appointments/", include("tenant_apps.appointments.urls")),

@@ -14,6 +14,10 @@ from pathlib import Path
 from scripts.benchmarks.common import ROOT
 
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
+
+# One pair of keys per benchmark run, shared by this process (which mints test tokens) and gunicorn.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
+os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(64))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 WRK_REPORT = """
@@ -32,8 +36,6 @@ def server_environment(database: str, extra: dict | None = None) -> dict:
     env.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        JWT_SIGNING_KEY=secrets.token_urlsafe(64),
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_SECURE_HSTS_SECONDS="0",
         SITE_SCHEME="http",

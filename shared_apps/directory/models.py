@@ -44,10 +44,18 @@ class BookingEntry(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=10)
+    reminder_queued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["patient", "starts_at", "appointment_id"], name="dir_booking_patient_idx")]
+        indexes = [
+            models.Index(fields=["patient", "starts_at", "appointment_id"], name="dir_booking_patient_idx"),
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(status="booked", reminder_queued_at__isnull=True),
+                name="dir_booking_reminder_due_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.appointment_id} ({self.status})"

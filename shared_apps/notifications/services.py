@@ -20,7 +20,11 @@ def notification_queue(*, channel: str, recipient: str, template: str, context: 
     `context` must hold ids only. If the broker is down at commit, the row stays queued for the requeue job.
     """
     notification = Notification.objects.create(
-        channel=channel, recipient=recipient, template=template, context=context, hospital=hospital
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        context=context,
+        hospital_id=getattr(hospital, "pk", hospital),
     )
     transaction.on_commit(lambda: _enqueue(notification.pk))
     return notification

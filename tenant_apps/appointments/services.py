@@ -122,14 +122,49 @@ def _booking_recipients(appointment: Appointment) -> list[tuple[str, str, str]]:
 
 
 def _notify(hospital: Hospital, appointment: Appointment, template: str, *, recipients) -> None:
+    _queue_messages(hospital.pk, appointment.pk, template, recipients)
+
+
+def _queue_messages(hospital_id: int, appointment_id, template: str, recipients) -> None:
     for channel, address, audience in recipients:
         notification_queue(
             channel=channel,
             recipient=address,
             template=template,
-            context={"appointment_id": str(appointment.pk), "hospital_id": hospital.pk, "audience": audience},
-            hospital=hospital,
+            context={"appointment_id": str(appointment_id), "hospital_id": hospital_id, "audience": audience},
+            hospital=hospital_id,
         )
+
+
+def appointment_reminders_queue() -> int:
+    """Queue a reminder (patient email, and SMS with a phone number) for every booked appointment that starts
+    within REMINDER_HOURS_BEFORE hours and has none yet. Returns how many were queued.
+
+    Reads the public directory (one query across all hospitals). Each reminder is claimed by a conditional update
+    of its directory row in the transaction that writes its outbox rows, so concurrent or repeated runs queue it
+    once. Side effects: outbox rows, sent after commit.
+    """
+    now = timezone.now()
+    due = BookingEntry.objects.filter(
+        status=AppointmentStatus.BOOKED,
+        reminder_queued_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(hours=settings.REMINDER_HOURS_BEFORE),
+    ).select_related("patient")
+    queued = 0
+    for entry in due.iterator():
+        with transaction.atomic():
+            claimed = BookingEntry.objects.filter(pk=entry.pk, reminder_queued_at__isnull=True).update(
+                reminder_queued_at=now
+            )
+            if not claimed:
+                continue
+            recipients = [(Channel.EMAIL, entry.patient.email, "patient")]
+            if entry.patient.phone_number:
+                recipients.append((Channel.SMS, entry.patient.phone_number, "patient"))
+            _queue_messages(entry.hospital_id, entry.appointment_id, "appointment_reminder", recipients)
+        queued += 1
+    return queued
 
 
 def _lock_booked(appointment: Appointment) -> Appointment:

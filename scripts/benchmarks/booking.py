@@ -1,0 +1,128 @@
+"""scripts/bench booking: 200+ patients try to book at once, over 20 free slots of one doctor, through gunicorn.
+
+Every attempt is a real POST /api/appointments/book/ from a separate load process. The database must end with
+exactly 20 appointments: booked = 20, conflicts = the rest, 5xx = 0.
+"""
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+
+from scripts.benchmarks.common import ROOT, median, p95, table
+from scripts.benchmarks.dataset import DATABASE, open_dataset
+from scripts.benchmarks.serving import PORT, gunicorn
+
+SLOTS = 20
+ATTEMPTS = 240
+
+
+def run(*, quick: bool = False) -> None:
+    open_dataset(hospitals=100 if quick else 1000, doctors_per_hospital=20)
+    hospital, doctor, day = _fresh_doctor_with_slots()
+    jobs = _jobs(doctor, day)
+    with gunicorn(DATABASE), tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
+        json.dump(jobs, spec)
+        spec.flush()
+        output = subprocess.run(
+            [sys.executable, str(ROOT / "scripts/benchmarks/load.py"), str(PORT), spec.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    result = json.loads(output)
+    statuses = result["statuses"]
+    stored = _stored_appointments(hospital, doctor)
+    server_errors = sum(n for status, n in statuses.items() if status.startswith("5") or status.startswith("error"))
+    table(
+        f"booking: {ATTEMPTS} concurrent attempts on {SLOTS} free slots of one doctor (gunicorn 2 sync workers)",
+        [
+            "booked (201)",
+            "conflicts (409)",
+            "5xx/errors",
+            "other",
+            "stored rows",
+            "seconds",
+            "attempts/s",
+            "bookings/s",
+            "p50 ms",
+            "p95 ms",
+        ],
+        [
+            [
+                statuses.get("201", 0),
+                statuses.get("409", 0),
+                server_errors,
+                ATTEMPTS - statuses.get("201", 0) - statuses.get("409", 0) - server_errors,
+                stored,
+                result["seconds"],
+                ATTEMPTS / result["seconds"],
+                statuses.get("201", 0) / result["seconds"],
+                median(result["latencies"]) * 1000,
+                p95(result["latencies"]) * 1000,
+            ]
+        ],
+    )
+    print(f"expected: booked = {SLOTS}, conflicts = {ATTEMPTS - SLOTS}, 5xx = 0, stored rows = {SLOTS}")
+
+
+def _fresh_doctor_with_slots():
+    """A new doctor in the first hospital with exactly SLOTS free 30-minute slots tomorrow + 2 days."""
+    from django.utils import timezone
+
+    from shared_apps.hospitals.models import Hospital
+    from shared_apps.hospitals.tenancy import hospital_context
+    from tenant_apps.doctors.services import availability_set, doctor_create
+
+    hospital = Hospital.objects.approved().order_by("pk").first()
+    actor = hospital.memberships.get(role="hospital_admin").user
+    day = timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=2)
+    with hospital_context(hospital):
+        stamp = timezone.now().strftime("%H%M%S%f")
+        doctor = doctor_create(
+            actor=actor,
+            hospital=hospital,
+            name=f"Dr Bench {stamp}",
+            email=f"bench{stamp}@doctors.example.com",
+            specialization="Benchmarks",
+            fee=1,
+        )
+        availability_set(
+            actor=actor,
+            hospital=hospital,
+            doctor=doctor,
+            windows=[{"date": day, "start_time": dt.time(8), "end_time": dt.time(18), "is_available": True}],
+        )
+    return hospital, doctor, day
+
+
+def _jobs(doctor, day) -> list[dict]:
+    from shared_apps.accounts.models import Patient, Role, User
+    from shared_apps.accounts.tokens import tokens_for
+
+    patients = list(
+        User.objects.filter(email__startswith="bench-patient-", role=Role.PATIENT).order_by("pk")[:ATTEMPTS]
+    )
+    for n in range(len(patients), ATTEMPTS):
+        user = User.objects.create_user(email=f"bench-patient-{n}@example.com", name=f"Bench Patient {n}")
+        Patient.objects.create(user=user)
+        patients.append(user)
+    times = [f"{8 + i // 2:02d}:{30 * (i % 2):02d}" for i in range(SLOTS)]
+    return [
+        {
+            "method": "POST",
+            "path": "/api/appointments/book/",
+            "headers": {"Authorization": f"Bearer {tokens_for(patient)['access']}"},
+            "body": {"doctor_id": str(doctor.pk), "date": str(day), "time": times[n % SLOTS]},
+        }
+        for n, patient in enumerate(patients)
+    ]
+
+
+def _stored_appointments(hospital, doctor) -> int:
+    from shared_apps.hospitals.tenancy import hospital_context
+    from tenant_apps.appointments.models import Appointment
+
+    with hospital_context(hospital):
+        return Appointment.objects.filter(doctor=doctor, status="booked").count()

@@ -1,0 +1,15 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from shared_apps.accounts.models import IdempotencyKey
+
+
+@shared_task(ignore_result=True)
+def idempotency_keys_purge() -> int:
+    """Periodic (beat): forget Idempotency-Key answers older than IDEMPOTENCY_KEY_HOURS."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
