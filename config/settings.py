@@ -4,6 +4,7 @@ One module for every environment: development defaults are safe only with DJANGO
 project refuses to start on the development secret key.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -227,6 +228,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# Hospital dashboards on their subdomains may call the API; nothing else (never a wildcard).
+CORS_ALLOWED_ORIGIN_REGEXES = [rf"^{SITE_SCHEME}://[a-z0-9-]+\.{re.escape(BASE_DOMAIN)}(:\d+)?$"]
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # Uploads and static files ------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shared_apps.accounts.models import User
@@ -14,6 +13,7 @@ from shared_apps.accounts.services import (
     password_reset_request,
     password_set,
     patient_register,
+    token_refresh,
     user_update_profile,
 )
 from shared_apps.accounts.tokens import tokens_for
@@ -141,9 +141,8 @@ class RefreshApi(PublicApi):
         auth=[],
     )
     def post(self, request):
-        serializer = TokenRefreshSerializer(data=validated(self.InputSerializer, request.data))
-        serializer.is_valid(raise_exception=True)
-        return Response(serializer.validated_data)
+        data = validated(self.InputSerializer, request.data)
+        return Response(token_refresh(refresh=data["refresh"]))
 
 
 class LogoutApi(PublicApi):

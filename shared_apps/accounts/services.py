@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -147,3 +149,32 @@ def password_set(*, uid: str, token: str, password: str) -> User:
 
 def password_link_path(user: User) -> str:
     return f"/accounts/set-password/{uid_for(user)}/{set_password_tokens.make_token(user)}/"
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict:
+    """Rotate a refresh token: the old one is blacklisted and a new access + refresh pair returned.
+
+    The old token's row is locked while it is spent, so of two concurrent refreshes of one token exactly one
+    succeeds. Raises InvalidToken (401) for a forged, expired, blacklisted or inactive user's token.
+    """
+    from rest_framework_simplejwt.exceptions import InvalidToken
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    old = RefreshToken(refresh)  # signature, expiry and blacklist checked here
+    user = User.objects.filter(pk=old.get("user_id"), is_active=True).first()
+    if user is None:
+        raise InvalidToken("No active account found for the given token.")
+    outstanding = OutstandingToken.objects.select_for_update().filter(jti=old["jti"]).first()
+    if outstanding is None:  # issued before the blacklist app knew it: record it now
+        outstanding = OutstandingToken.objects.create(
+            user=user, jti=old["jti"], token=refresh, expires_at=datetime.fromtimestamp(old["exp"], tz=UTC)
+        )
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise InvalidToken("Token is blacklisted.")
+    BlacklistedToken.objects.create(token=outstanding)
+    new = RefreshToken.for_user(user)
+    for claim in ("role", "hospital_id"):
+        new[claim] = old.get(claim)
+    return {"access": str(new.access_token), "refresh": str(new)}

@@ -55,6 +55,29 @@ def _validation_response(detail) -> Response:
 
 
 def exception_handler(exc, context):
+    response = _error_response(exc)
+    if response is not None and response.status_code == status.HTTP_403_FORBIDDEN:
+        _record_denial(context.get("request"), response.data["error"]["code"])
+    return response
+
+
+def _record_denial(request, code: str) -> None:
+    """Permission denials are audited: who tried what, where."""
+    from shared_apps.audit.services import audit_record
+
+    if request is None:
+        return
+    user = request.user if getattr(request.user, "is_authenticated", False) else None
+    audit_record(
+        actor=user,
+        action="access.denied",
+        entity="endpoint",
+        entity_id=request.path[:64],
+        metadata={"method": request.method, "code": code},
+    )
+
+
+def _error_response(exc):
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, DjangoValidationError):
