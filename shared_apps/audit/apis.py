@@ -37,7 +37,7 @@ class AuditLogListApi(ListAPIView):
     filterset_class = AuditLogFilter
 
     class OutputSerializer(serializers.ModelSerializer):
-        user_email = serializers.EmailField(source="user.email", default=None, read_only=True)
+        user_email = serializers.EmailField(source="user.email", default=None, read_only=True, allow_null=True)
 
         class Meta:
             model = AuditLog

@@ -12,6 +12,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
 
+MAX_PAGE = 1_000_000
+
+
 def paginate_in_one_query(request, queryset: QuerySet, row) -> dict:
     """PageNumberPagination's body, with the total counted by the page query itself (COUNT(*) OVER ()).
 
@@ -23,7 +26,7 @@ def paginate_in_one_query(request, queryset: QuerySet, row) -> dict:
         page = int(request.query_params.get("page", 1))
     except ValueError:
         page = 0
-    if page < 1:
+    if page < 1 or page > MAX_PAGE:  # a huge page would overflow PostgreSQL's bigint OFFSET
         raise NotFound("Invalid page.")
     offset = (page - 1) * size
     objects = list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + size])

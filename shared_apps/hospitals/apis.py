@@ -103,6 +103,7 @@ class HospitalRegisterApi(APIView):
 
 
 class HospitalListApi(APIView):
+    pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -134,6 +135,7 @@ class HospitalDetailApi(APIView):
 
 
 class HospitalPendingListApi(APIView):
+    pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
     permission_classes = [IsSuperadmin]
 
     @extend_schema(

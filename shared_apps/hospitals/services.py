@@ -12,6 +12,7 @@ from shared_apps.accounts.services import membership_create, password_link_send,
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
 from shared_apps.directory.cache import catalog_changed
+from shared_apps.directory.models import DoctorEntry
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.tenancy import provision_schema
@@ -258,5 +259,63 @@ def hospital_set_active(*, actor: User, hospital: Hospital, active: bool) -> Hos
     hospital.save(update_fields=["is_active"])
     action = "hospital.reactivated" if active else "hospital.deactivated"
     audit_record(actor=actor, action=action, entity="hospital", entity_id=hospital.pk, hospital=hospital)
+    catalog_changed()
+    return hospital
+
+
+PROFILE_FIELDS = ("name", "address", "phone_number", "city", "timezone", "brand_color")
+
+
+@transaction.atomic
+def hospital_update_profile(*, actor: User, hospital: Hospital, **changes) -> Hospital:
+    """Change a hospital's profile and branding: name, address, phone number, city, time zone, brand colour, logo.
+
+    `logo` is an upload, validated and re-encoded exactly as at registration (logo_clean); `logo=None` removes it.
+    Other keys are ignored. Raises ValidationError (400) for invalid values or a refused logo, with nothing saved.
+    Side effects: the directory's copy of the city follows; audit entry; cached public lists refresh after commit.
+    Replaced logo files are kept: emails already sent link to them.
+    """
+    hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+    changed = []
+    for field in PROFILE_FIELDS:
+        if field not in changes:
+            continue
+        value = changes[field].strip() if isinstance(changes[field], str) else changes[field]
+        if getattr(hospital, field) != value:
+            setattr(hospital, field, value)
+            changed.append(field)
+    errors: dict[str, list[str]] = {}
+    logo = None
+    if changes.get("logo") is not None:
+        try:
+            logo = logo_clean(changes["logo"])
+        except ValidationError as exc:
+            errors["logo"] = exc.messages
+    try:
+        hospital.full_clean(exclude=["logo", "schema_name"])
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+    if logo is not None:
+        hospital.logo.save(logo.name, logo, save=False)
+        changed.append("logo")
+    elif "logo" in changes and changes["logo"] is None and hospital.logo:
+        hospital.logo = ""
+        changed.append("logo")
+    if not changed:
+        return hospital
+    hospital.save(update_fields=changed)
+    if "city" in changed:
+        DoctorEntry.objects.filter(hospital=hospital).update(city=hospital.city, updated_at=timezone.now())
+    audit_record(
+        actor=actor,
+        action="hospital.profile_updated",
+        entity="hospital",
+        entity_id=hospital.pk,
+        hospital=hospital,
+        metadata={"fields": sorted(changed)},
+    )
     catalog_changed()
     return hospital

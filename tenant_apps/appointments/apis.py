@@ -11,7 +11,7 @@ from shared_apps.accounts.idempotency import HEADER, idempotent_response
 from shared_apps.accounts.permissions import IsPatient, IsStaff
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
-from shared_apps.common.pagination import paginate_in_one_query
+from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
 from shared_apps.directory.selectors import doctor_entry_get
@@ -154,6 +154,7 @@ class AppointmentBookApi(APIView):
 
 
 class PatientAppointmentListApi(APIView):
+    pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
     permission_classes = [IsPatient]
 
     class FilterSerializer(serializers.Serializer):
@@ -175,6 +176,7 @@ class PatientAppointmentListApi(APIView):
 
 
 class HospitalAppointmentListApi(APIView):
+    pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
     permission_classes = [IsStaff]
 
     class FilterSerializer(serializers.Serializer):

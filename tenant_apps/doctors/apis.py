@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from shared_apps.accounts.permissions import IsStaff
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
-from shared_apps.common.pagination import paginate_in_one_query
+from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalDateTimeField, StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
@@ -108,6 +108,8 @@ class DoctorInput(serializers.Serializer):
 
 class DoctorListCreateApi(APIView):
     """GET: the public directory across hospitals. POST: a hospital admin adds a doctor to their hospital."""
+
+    pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsStaff()]

@@ -142,3 +142,9 @@ def test_the_cached_directory_changes_as_soon_as_a_doctor_changes(
     with django_capture_on_commit_callbacks(execute=True):
         as_user(alpha_admin).patch(f"/api/doctors/{doctor.pk}/", {"status": "inactive"})
     assert api.get("/api/doctors/", {"q": "cache"}).json()["count"] == 0
+
+
+def test_an_astronomical_page_number_is_a_404_not_a_500(api):
+    response = api.get("/api/doctors/", {"page": "12094476896594423018461459415826432"})
+    assert response.status_code == 404
+    assert api.get("/api/hospitals/", {"page": "9" * 30}).status_code == 404
