@@ -157,6 +157,7 @@ def token_refresh(*, refresh: str) -> dict:
 
     The old token's row is locked while it is spent, so of two concurrent refreshes of one token exactly one
     succeeds. Raises InvalidToken (401) for a forged, expired, blacklisted or inactive user's token.
+    Side effects: audit entry.
     """
     from rest_framework_simplejwt.exceptions import InvalidToken
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -174,6 +175,7 @@ def token_refresh(*, refresh: str) -> dict:
     if BlacklistedToken.objects.filter(token=outstanding).exists():
         raise InvalidToken("Token is blacklisted.")
     BlacklistedToken.objects.create(token=outstanding)
+    audit_record(actor=user, action="auth.token_refreshed", entity="user", entity_id=user.pk)
     new = RefreshToken.for_user(user)
     for claim in ("role", "hospital_id"):
         new[claim] = old.get(claim)
