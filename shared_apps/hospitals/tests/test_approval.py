@@ -318,3 +318,15 @@ def test_migrate_schemas_also_migrates_the_pool():
 
     schema_pool_fill(1)
     assert PooledSchema.objects.get().name in _schemas_to_migrate(["h_alpha"])
+
+
+def test_migrate_skips_schemas_that_are_current_and_keeps_those_that_are_behind():
+    from shared_apps.hospitals.tenancy import _plain_migrate, _schemas_behind
+
+    assert _schemas_behind([TEMPLATE_SCHEMA, "h_alpha", "h_beta"]) == []
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM h_beta.django_migrations WHERE app = 'doctors'")
+    assert _schemas_behind([TEMPLATE_SCHEMA, "h_alpha", "h_beta"]) == ["h_beta"]
+    assert _plain_migrate({"verbosity": 1, "interactive": False})
+    assert not _plain_migrate({"app_label": "doctors"})
+    assert not _plain_migrate({"fake": True})

@@ -1,0 +1,64 @@
+"""scripts/bench migrate: `migrate_schemas` across every hospital schema of the benchmark data set.
+
+- nothing pending: the normal deploy (current schemas are skipped after one catalog query per 250 schemas);
+- every schema visited (`--fake-initial` disables the skip): what django-tenants' standard executor costs;
+- one pending migration in a tenant app, with the standard and the multiprocessing executor.
+The probe migration runs `SELECT 1`; afterwards its file and its django_migrations rows are removed.
+"""
+
+from scripts.benchmarks.common import ROOT, manage, table
+from scripts.benchmarks.dataset import open_dataset
+
+PROBE = ROOT / "tenant_apps/doctors/migrations/9999_bench_probe.py"
+
+
+def run(*, quick: bool = False) -> None:
+    open_dataset(hospitals=100 if quick else 1000, doctors_per_hospital=20)
+    from shared_apps.hospitals.models import Hospital
+
+    schemas = Hospital.objects.approved().count()
+    rows = [["nothing pending (skip current schemas)", manage("migrate_schemas", "--noinput")]]
+    rows.append(
+        ["nothing pending, every schema visited (standard)", manage("migrate_schemas", "--noinput", "--fake-initial")]
+    )
+    for executor in ("standard", "multiprocessing"):
+        _write_probe()
+        try:
+            rows.append(
+                [
+                    f"one pending migration ({executor})",
+                    manage("migrate_schemas", "--noinput", f"--executor={executor}"),
+                ]
+            )
+        finally:
+            _remove_probe()
+    table(f"migrate: {schemas} hospital schemas (+ template and pool), seconds", ["run", "seconds"], rows)
+    print("target: <= 30 s with nothing pending")
+
+
+def _latest_doctors_migration() -> str:
+    names = sorted(p.stem for p in PROBE.parent.glob("[0-9][0-9][0-9][0-9]_*.py") if p != PROBE)
+    return names[-1]
+
+
+def _write_probe() -> None:
+    PROBE.write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [('doctors', '{_latest_doctors_migration()}')]\n"
+        "    operations = [migrations.RunSQL('SELECT 1', 'SELECT 1')]\n"
+    )
+
+
+def _remove_probe() -> None:
+    from django.db import connection
+
+    PROBE.unlink(missing_ok=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace "
+            "WHERE to_regclass(quote_ident(nspname) || '.django_migrations') IS NOT NULL"
+        )
+        for (schema,) in cursor.fetchall():
+            sql = f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s'  # noqa: S608 - catalog name
+            cursor.execute(sql, ["doctors", PROBE.stem])
