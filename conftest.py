@@ -66,9 +66,16 @@ def patient(db):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters live in Redis: start every test with none."""
+def _fresh_cache(settings):
+    """Throttle counters live in Redis: start every test with none.
+
+    Response caches are invalidated after commit, which a test's transaction never does: they are off here, and
+    the tests of the caches turn them on and run the commit hooks.
+    """
     cache.clear()
+    settings.CATALOG_CACHE_SECONDS = 0
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    settings.MY_APPOINTMENTS_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

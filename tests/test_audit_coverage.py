@@ -40,6 +40,7 @@ EXEMPT = {
     "notifications.notification_release": "delivery bookkeeping, recorded on the notification row",
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
     "appointments.appointment_reminders_queue": "system job; its outbox rows are the record",
+    "appointments.patient_bookings_version_key": "names a cache key; changes nothing",
 }
 
 

@@ -26,7 +26,11 @@ from tenant_apps.appointments.selectors import (
     booking_list_for_patient,
     hospital_of_appointment_for,
 )
-from tenant_apps.appointments.services import appointment_book, appointment_cancel, appointment_complete
+from tenant_apps.appointments.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_complete,
+)
 from tenant_apps.doctors.models import Doctor
 
 PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]

@@ -9,12 +9,13 @@ from django.utils import timezone
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
+from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
-from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.models import Doctor, doctor_version_key
 from tenant_apps.doctors.selectors import availability_windows
 from tenant_apps.doctors.slots import Window, free_slots, local_datetime
 
@@ -99,6 +100,7 @@ def appointment_book(
         ends_at=appointment.ends_at,
         status=appointment.status,
     )
+    _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
@@ -119,6 +121,15 @@ def _booking_recipients(appointment: Appointment) -> list[tuple[str, str, str]]:
         recipients.append((Channel.SMS, patient.phone_number, "patient"))
     recipients.append((Channel.EMAIL, appointment.doctor.email, "doctor"))
     return recipients
+
+
+def patient_bookings_version_key(user_id) -> str:
+    """Cache version of one patient's list of appointments (bumped by their bookings and changes to them)."""
+    return f"patient:{user_id}:bookings"
+
+
+def _schedule_changed(appointment: Appointment) -> None:
+    bump_after_commit(doctor_version_key(appointment.doctor_id), patient_bookings_version_key(appointment.patient_id))
 
 
 def _notify(hospital: Hospital, appointment: Appointment, template: str, *, recipients) -> None:
@@ -194,6 +205,7 @@ def appointment_cancel(
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
+    _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
@@ -222,6 +234,7 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
+    _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )

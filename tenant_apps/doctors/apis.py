@@ -16,13 +16,14 @@ from shared_apps.accounts.permissions import IsStaff
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
+from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalDateTimeField, StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.selectors import busy_intervals
-from tenant_apps.doctors.models import DoctorStatus
+from tenant_apps.doctors.models import DoctorStatus, doctor_version_key
 from tenant_apps.doctors.selectors import (
     availability_windows,
     doctor_get_for_staff,
@@ -268,24 +269,34 @@ class AvailabilityApi(APIView):
         auth=[],
     )
     def get(self, request, doctor_id):
-        query = {"date_from": request.query_params.get("from"), "date_to": request.query_params.get("to")}
-        filters = validated(self.FilterSerializer, {k: v for k, v in query.items() if v})
-        entry = doctor_entry_get_public(doctor_id=doctor_id)
-        if entry is None:
-            raise NotFound()
-        hospital = entry.hospital
-        today = timezone.now().astimezone(hospital.zone).date()
-        date_from = filters.get("date_from") or today
-        date_to = filters.get("date_to") or date_from + dt.timedelta(days=6)
-        if (date_to - date_from).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
-            date_to = date_from + dt.timedelta(days=settings.AVAILABILITY_MAX_RANGE_DAYS - 1)
-        with hospital_context(hospital):
-            body = availability_body(hospital=hospital, doctor_id=doctor_id, date_from=date_from, date_to=date_to)
-        return Response(self.OutputSerializer(body).data)
+        def build():  # on a cache miss only
+            query = {"date_from": request.query_params.get("from"), "date_to": request.query_params.get("to")}
+            filters = validated(self.FilterSerializer, {k: v for k, v in query.items() if v})
+            entry = doctor_entry_get_public(doctor_id=doctor_id)
+            if entry is None:
+                raise NotFound()
+            hospital = entry.hospital
+            today = timezone.now().astimezone(hospital.zone).date()
+            date_from = filters.get("date_from") or today
+            date_to = filters.get("date_to") or date_from + dt.timedelta(days=6)
+            with hospital_context(hospital):
+                return availability_body(hospital=hospital, doctor_id=doctor_id, date_from=date_from, date_to=date_to)
+
+        return cached_json(
+            request,
+            scope="availability",
+            versions=[doctor_version_key(doctor_id)],
+            ttl=settings.AVAILABILITY_CACHE_SECONDS,
+            build=build,
+        )
 
 
 def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.date) -> dict:
-    """Windows and free slots of one doctor (call inside the hospital's schema)."""
+    """Windows and free slots of one doctor as JSON-ready data (call inside the hospital's schema).
+
+    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
+    hundreds of slots. The contract tests validate the body against the schema.
+    """
     from tenant_apps.doctors.models import Doctor
 
     doctor = Doctor.objects.get(pk=doctor_id)
@@ -297,7 +308,29 @@ def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.da
         busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
         now=timezone.now(),
     )
-    return {"doctor_id": doctor.pk, "timezone": hospital.timezone, "windows": windows, "slots": slots}
+    return {
+        "doctor_id": str(doctor.pk),
+        "timezone": hospital.timezone,
+        "windows": [window_row(w) for w in windows],
+        "slots": [
+            {
+                "date": slot.date.isoformat(),
+                "time": slot.time.strftime("%H:%M"),
+                "starts_at": slot.starts_at.isoformat(timespec="seconds"),
+                "ends_at": slot.ends_at.isoformat(timespec="seconds"),
+            }
+            for slot in slots
+        ],
+    }
+
+
+def window_row(window) -> dict:
+    return {
+        "date": window.date.isoformat(),
+        "start_time": window.start_time.strftime("%H:%M"),
+        "end_time": window.end_time.strftime("%H:%M"),
+        "is_available": window.is_available,
+    }
 
 
 class AvailabilitySetApi(APIView):

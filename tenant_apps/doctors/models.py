@@ -65,6 +65,11 @@ class Doctor(models.Model):
         return self.status == DoctorStatus.ACTIVE
 
 
+def doctor_version_key(doctor_id) -> str:
+    """Cache version of what patients see of one doctor's schedule (bumped by availability, bookings)."""
+    return f"doctor:{doctor_id}:schedule"
+
+
 class DoctorAvailability(models.Model):
     """A window of one date, in the hospital's local wall-clock time: open for booking, or blocked (leave)."""
 

@@ -12,9 +12,10 @@ from shared_apps.accounts.models import MembershipRole, Role, User
 from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
+from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.models import Hospital
-from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
+from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus, doctor_version_key
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
 
@@ -91,6 +92,7 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
     doctor.updated_at = timezone.now()
     doctor.full_clean()
     _save_with_directory(doctor, hospital, update_fields=[*changes, "updated_at"])
+    bump_after_commit(doctor_version_key(doctor.pk))
     action = "doctor.deactivated" if changes.get("status") == DoctorStatus.INACTIVE else "doctor.updated"
     audit_record(
         actor=actor,
@@ -179,6 +181,7 @@ def availability_set(
             created = DoctorAvailability.objects.bulk_create(rows)
     except IntegrityError as exc:  # a concurrent change wrote overlapping windows first
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
+    bump_after_commit(doctor_version_key(doctor.pk))
     audit_record(
         actor=actor,
         action="availability.set",

@@ -84,7 +84,10 @@ def test_the_hand_built_hospital_rows_match_the_documented_serializer(alpha):
     assert hospital_row(alpha) == HospitalOutput(alpha).data
 
 
-def test_the_cached_list_changes_as_soon_as_a_hospital_is_approved(api, superadmin, django_capture_on_commit_callbacks):
+def test_the_cached_list_changes_as_soon_as_a_hospital_is_approved(
+    api, superadmin, django_capture_on_commit_callbacks, settings
+):
+    settings.CATALOG_CACHE_SECONDS = 300
     from shared_apps.hospitals.services import hospital_approve
 
     assert names(api.get("/api/hospitals/")) == ["Alpha General", "Beta Clinic"]

@@ -133,8 +133,9 @@ def test_directory_pagination_links_and_count(api, alpha):
 
 
 def test_the_cached_directory_changes_as_soon_as_a_doctor_changes(
-    api, as_user, alpha, alpha_admin, django_capture_on_commit_callbacks
+    api, as_user, alpha, alpha_admin, django_capture_on_commit_callbacks, settings
 ):
+    settings.CATALOG_CACHE_SECONDS = 300
     with django_capture_on_commit_callbacks(execute=True):
         doctor = make_doctor(alpha, name="Dr Cache")
     assert api.get("/api/doctors/", {"q": "cache"}).json()["count"] == 1
