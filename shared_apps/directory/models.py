@@ -5,6 +5,8 @@ Each row mirrors one tenant row and is written in the same transaction as it, by
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -17,14 +19,26 @@ class DoctorEntry(models.Model):
     slot_minutes = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10)
     city = models.CharField(max_length=100)
+    # Shown to patients: the doctor is active and the hospital approved and active. Kept by the services that
+    # change any of the three, so the directory query needs no join to filter.
+    listed = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
-            models.Index(fields=["specialization", "name", "doctor_id"], name="dir_doctor_spec_name_idx"),
-            models.Index(fields=["hospital", "name", "doctor_id"], name="dir_doctor_hospital_name_idx"),
-            models.Index(fields=["city", "name", "doctor_id"], name="dir_doctor_city_name_idx"),
-            models.Index(fields=["name", "doctor_id"], name="dir_doctor_name_idx"),
+            models.Index(
+                Upper("specialization"),
+                "name",
+                "doctor_id",
+                condition=Q(listed=True),
+                name="dir_doctor_listed_spec_idx",
+            ),
+            models.Index(
+                Upper("city"), "name", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_city_idx"
+            ),
+            models.Index("hospital", "name", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_hosp_idx"),
+            models.Index("name", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_name_idx"),
+            models.Index(fields=["hospital"], name="dir_doctor_hospital_idx"),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="dir_doctor_name_trgm"),
         ]
 

@@ -1,24 +1,25 @@
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 
 from shared_apps.directory.models import DoctorEntry
-from shared_apps.hospitals.models import HospitalStatus
-
-ACTIVE = "active"
 
 
 def doctor_directory_list(
     *, hospital_id: int | None = None, specialization: str = "", city: str = "", q: str = ""
 ) -> QuerySet[DoctorEntry]:
-    """Active doctors of approved, active hospitals, by name. One query whatever the page size."""
-    entries = DoctorEntry.objects.filter(
-        status=ACTIVE, hospital__status=HospitalStatus.APPROVED, hospital__is_active=True
-    ).select_related("hospital")
+    """Active doctors of approved, active hospitals, by name; their hospitals come in one more query.
+
+    Filters on the entry alone (`listed`, partial indexes), so counting the matches needs no join.
+    """
+    entries = DoctorEntry.objects.filter(listed=True).prefetch_related("hospital")
     if hospital_id is not None:
         entries = entries.filter(hospital_id=hospital_id)
     if specialization:
-        entries = entries.filter(specialization__iexact=specialization)
+        entries = entries.annotate(specialization_upper=Upper("specialization")).filter(
+            specialization_upper=specialization.upper()
+        )
     if city:
-        entries = entries.filter(city__iexact=city)
+        entries = entries.annotate(city_upper=Upper("city")).filter(city_upper=city.upper())
     if q:
         entries = entries.filter(Q(name__icontains=q) | Q(specialization__icontains=q))
     return entries.order_by("name", "doctor_id")
@@ -30,4 +31,4 @@ def doctor_entry_get(*, doctor_id) -> DoctorEntry | None:
 
 
 def doctor_entry_get_public(*, doctor_id) -> DoctorEntry | None:
-    return doctor_directory_list().filter(doctor_id=doctor_id).first()
+    return DoctorEntry.objects.filter(listed=True, doctor_id=doctor_id).select_related("hospital").first()

@@ -19,7 +19,18 @@ def doctor_entry_write(
             "slot_minutes": slot_minutes,
             "status": status,
             "city": hospital.city,
+            "listed": status == "active" and hospital.status == "approved" and hospital.is_active,
         },
     )
     catalog_changed()
     return entry
+
+
+def doctor_entries_relist(*, hospital) -> int:
+    """Recompute `listed` for every doctor of a hospital after its status or activity changed."""
+    from django.db.models import Case, Value, When
+
+    visible = hospital.status == "approved" and hospital.is_active
+    return DoctorEntry.objects.filter(hospital=hospital).update(
+        listed=Case(When(status="active", then=Value(visible)), default=Value(False))
+    )

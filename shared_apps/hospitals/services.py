@@ -13,6 +13,7 @@ from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
 from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
+from shared_apps.directory.services import doctor_entries_relist
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.tenancy import provision_schema
@@ -257,6 +258,7 @@ def hospital_set_active(*, actor: User, hospital: Hospital, active: bool) -> Hos
         return hospital
     hospital.is_active = active
     hospital.save(update_fields=["is_active"])
+    doctor_entries_relist(hospital=hospital)
     action = "hospital.reactivated" if active else "hospital.deactivated"
     audit_record(actor=actor, action=action, entity="hospital", entity_id=hospital.pk, hospital=hospital)
     catalog_changed()

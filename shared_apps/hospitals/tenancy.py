@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -118,14 +119,26 @@ def _code_migrations() -> frozenset[tuple[str, str]]:
     return frozenset(loader.graph.nodes)
 
 
-def template_missing_migrations(schema: str = TEMPLATE_SCHEMA) -> list[str]:
-    """Migrations of the code that `schema` (the template, or a pooled clone) has not applied; empty when current."""
+@cache
+def _tenant_migrations() -> frozenset[tuple[str, str]]:
+    """The migrations that change a hospital's schema (TENANT_APPS'); the router skips the others there."""
+    labels = {config.label for config in django_apps.get_app_configs() if config.name in settings.TENANT_APPS}
+    return frozenset(node for node in _code_migrations() if node[0] in labels)
+
+
+def template_missing_migrations(schema: str = TEMPLATE_SCHEMA, *, tenant_only: bool = False) -> list[str]:
+    """Migrations of the code that `schema` has not recorded; empty when current.
+
+    The template must have them all (clones copy its records). For hospitals and pooled clones only the tenant
+    apps' migrations matter (`tenant_only`): a shared app's migration changes nothing in their schema.
+    """
     if not schema_exists(schema):
         return [f"<schema {schema} does not exist>"]
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
         applied = set(cursor.fetchall())
-    return sorted(f"{app}.{name}" for app, name in _code_migrations() - applied)
+    wanted = _tenant_migrations() if tenant_only else _code_migrations()
+    return sorted(f"{app}.{name}" for app, name in wanted - applied)
 
 
 def provision_schema(hospital: Hospital) -> None:
@@ -168,7 +181,7 @@ def _claim_pooled_schema(schema: str) -> bool:
     The claim (row lock, delete, rename) is part of the caller's transaction: a failed approval puts it back.
     """
     pooled = PooledSchema.objects.select_for_update(skip_locked=True).first()
-    while pooled is not None and template_missing_migrations(pooled.name):
+    while pooled is not None and template_missing_migrations(pooled.name, tenant_only=True):
         _drop_schema(pooled.name)  # left behind by a deploy that did not migrate it
         pooled.delete()
         pooled = PooledSchema.objects.select_for_update(skip_locked=True).first()
@@ -270,11 +283,14 @@ def _plain_migrate(options: dict) -> bool:
 
 
 def _schemas_behind(schemas: list[str], batch: int = 250) -> list[str]:
-    """The schemas whose django_migrations lack any of the code's migrations, in one query per `batch` schemas.
+    """The schemas that lack a migration they need, in one query per `batch` schemas: the template needs every
+    migration (clones copy its records), hospitals and pooled clones the tenant apps' ones.
 
     Skipping current schemas is what keeps `migrate_schemas` with nothing pending fast at thousands of hospitals.
     """
-    wanted = sorted(f"{app}.{name}" for app, name in _code_migrations())
+    behind = [TEMPLATE_SCHEMA] if TEMPLATE_SCHEMA in schemas and template_missing_migrations() else []
+    schemas = [schema for schema in schemas if schema != TEMPLATE_SCHEMA]
+    wanted = sorted(f"{app}.{name}" for app, name in _tenant_migrations())
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) "
@@ -292,7 +308,7 @@ def _schemas_behind(schemas: list[str], batch: int = 250) -> list[str]:
             params = [value for schema in ready[start : start + batch] for value in (schema, wanted)]
             cursor.execute(" UNION ALL ".join(parts), params)
             current |= {schema for schema, applied in cursor.fetchall() if applied == len(wanted)}
-    return [schema for schema in schemas if schema not in current]
+    return behind + [schema for schema in schemas if schema not in current]
 
 
 def _schemas_to_migrate(requested: list[str]) -> list[str]:

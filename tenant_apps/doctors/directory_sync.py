@@ -44,7 +44,11 @@ def _repair_hospital(hospital, drift: DirectoryDrift) -> None:
         entry = entries.get(doctor_id)
         if entry is None:
             drift.missing.append(str(doctor_id))
-        elif any(getattr(entry, f) != getattr(doctor, f) for f in COMPARED) or entry.city != hospital.city:
+        elif (
+            any(getattr(entry, f) != getattr(doctor, f) for f in COMPARED)
+            or entry.city != hospital.city
+            or entry.listed != (doctor.is_active and hospital.status == "approved" and hospital.is_active)
+        ):
             drift.stale.append(str(doctor_id))
         else:
             continue

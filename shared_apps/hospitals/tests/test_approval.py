@@ -325,8 +325,12 @@ def test_migrate_skips_schemas_that_are_current_and_keeps_those_that_are_behind(
 
     assert _schemas_behind([TEMPLATE_SCHEMA, "h_alpha", "h_beta"]) == []
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM h_alpha.django_migrations WHERE app = 'directory'")  # a shared app: no matter
         cursor.execute("DELETE FROM h_beta.django_migrations WHERE app = 'doctors'")
     assert _schemas_behind([TEMPLATE_SCHEMA, "h_alpha", "h_beta"]) == ["h_beta"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TEMPLATE_SCHEMA}.django_migrations WHERE app = 'directory'")
+    assert _schemas_behind([TEMPLATE_SCHEMA, "h_alpha", "h_beta"]) == [TEMPLATE_SCHEMA, "h_beta"]
     assert _plain_migrate({"verbosity": 1, "interactive": False})
     assert not _plain_migrate({"app_label": "doctors"})
     assert not _plain_migrate({"fake": True})
