@@ -24,7 +24,7 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.migration_executors import get_executor
-from django_tenants.utils import get_public_schema_name, schema_context, schema_exists, tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from shared_apps.common.errors import ApplicationError
 from shared_apps.hospitals.models import Hospital, HospitalStatus, PooledSchema
@@ -132,9 +132,10 @@ def template_missing_migrations(schema: str = TEMPLATE_SCHEMA, *, tenant_only: b
     The template must have them all (clones copy its records). For hospitals and pooled clones only the tenant
     apps' migrations matter (`tenant_only`): a shared app's migration changes nothing in their schema.
     """
-    if not schema_exists(schema):
-        return [f"<schema {schema} does not exist>"]
     with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(quote_ident(%s) || '.django_migrations')", [schema])
+        if cursor.fetchone()[0] is None:
+            return [f"<schema {schema} has no migrations recorded>"]
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
         applied = set(cursor.fetchall())
     wanted = _tenant_migrations() if tenant_only else _code_migrations()
