@@ -28,7 +28,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email__lower=username.strip().lower())
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -20,4 +20,4 @@ def is_hospital_admin(user: User, hospital) -> bool:
 
 
 def user_get_by_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip()).first()
+    return User.objects.filter(email__lower=email.strip().lower()).first()

@@ -107,9 +107,9 @@ def _derive_subdomain(name: str) -> str:
 
 def _uniqueness_errors(*, registration_number: str, email: str) -> dict[str, list[str]]:
     errors = {}
-    if Hospital.objects.filter(registration_number__iexact=registration_number).exists():
+    if Hospital.objects.filter(registration_number__lower=registration_number.lower()).exists():
         errors["registration_number"] = ["A hospital with this registration number is already registered."]
-    if Hospital.objects.filter(email__iexact=email).exists():
+    if Hospital.objects.filter(email__lower=email.lower()).exists():
         errors["email"] = ["A hospital with this email is already registered."]
     return errors
 

@@ -21,7 +21,7 @@ EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "st
 
 
 def _email_taken(email: str, exclude=None) -> bool:
-    doctors = Doctor.objects.filter(email__iexact=email)
+    doctors = Doctor.objects.filter(email__lower=email.lower())
     if exclude is not None:
         doctors = doctors.exclude(pk=exclude.pk)
     return doctors.exists()

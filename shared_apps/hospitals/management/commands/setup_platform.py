@@ -23,14 +23,14 @@ class Command(BaseCommand):
         email, password = settings.DJANGO_SUPERUSER_EMAIL, settings.DJANGO_SUPERUSER_PASSWORD
         if not email and options["dev_superuser"]:
             email = f"admin@{settings.BASE_DOMAIN if '.' in settings.BASE_DOMAIN else 'example.com'}"
-            if User.objects.filter(email__iexact=email).exists():
+            if User.objects.filter(email__lower=email.lower()).exists():
                 self.stdout.write(f"Superadmin {email} exists (password as printed when it was created).")
                 return
             password = secrets.token_urlsafe(12)
         if not email:
             self.stdout.write("No DJANGO_SUPERUSER_EMAIL set: no superadmin created.")
             return
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email__lower=email.lower()).exists():
             self.stdout.write(f"Superadmin {email} exists.")
             return
         User.objects.create_superuser(email=email, password=password, name="Platform admin")
