@@ -1,11 +1,34 @@
+"""The dashboard's HTML forms: they check the shape of the input only; every rule lives in the services."""
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
+from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.common.phone import normalize_phone_number
+from shared_apps.hospitals.forms import TIMEZONE_CHOICES
+from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import staff_membership
+from tenant_apps.doctors.models import DoctorStatus
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class DashboardForm(forms.Form):
+    """Labels without Django's trailing colon: they read as the field's name, for people and screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class HospitalSignInForm(AuthenticationForm):
     """Email and password; only this hospital's active staff can sign in here."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(request, *args, **kwargs)
 
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
@@ -16,3 +39,140 @@ class HospitalSignInForm(AuthenticationForm):
         self.request.user = user
         if staff_membership(self.request) is None:
             raise self.get_invalid_login_error()
+
+
+class PasswordResetRequestForm(DashboardForm):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class DoctorForm(DashboardForm):
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(max_length=254, help_text="Also the doctor's sign-in email if you invite them.")
+    specialization = forms.CharField(max_length=100)
+    fee = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, label="Fee")
+    slot_minutes = forms.IntegerField(
+        min_value=5, max_value=240, initial=30, label="Slot length (minutes)", help_text="From 5 to 240 minutes."
+    )
+
+
+class DoctorCreateForm(DoctorForm):
+    invite = forms.BooleanField(
+        required=False, label="Invite to sign in", help_text="Emails the doctor a link to set a password."
+    )
+
+
+class DoctorEditForm(DoctorForm):
+    status = forms.ChoiceField(choices=DoctorStatus.choices)
+
+
+class WindowForm(DashboardForm):
+    """One window to add to a date: open for booking, or blocked (leave, a break)."""
+
+    KINDS = [("available", "Available for booking"), ("blocked", "Blocked (leave or break)")]
+
+    date = forms.DateField(widget=DATE)
+    start_time = forms.TimeField(widget=TIME, label="From")
+    end_time = forms.TimeField(widget=TIME, label="To")
+    kind = forms.ChoiceField(choices=KINDS, initial="available", widget=forms.RadioSelect, label="Kind")
+
+    def window(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "date": data["date"],
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "is_available": data["kind"] == "available",
+        }
+
+
+class WindowRemoveForm(DashboardForm):
+    window_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class AppointmentFilterForm(DashboardForm):
+    date_from = forms.DateField(required=False, widget=DATE, label="From")
+    date_to = forms.DateField(required=False, widget=DATE, label="To")
+    doctor = forms.ChoiceField(required=False, choices=())
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *AppointmentStatus.choices])
+
+    def __init__(self, *args, doctors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["doctor"].choices = [("", "All doctors")] + [(str(d.pk), d.name) for d in doctors]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "Must not be before the start date.")
+        return data
+
+
+class CancelForm(DashboardForm):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason for cancelling",
+        help_text="Recorded with the appointment.",
+    )
+
+
+class HospitalProfileForm(DashboardForm):
+    PROFILE_FIELDS = ("name", "address", "phone_number", "city", "timezone", "brand_color")
+
+    name = forms.CharField(max_length=200, label="Hospital name")
+    logo = forms.FileField(
+        required=False,
+        label="Upload a logo",
+        help_text="PNG, JPEG or WebP, at most 2 MB and 4096×4096 pixels.",
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    address = forms.CharField(max_length=500)
+    phone_number = forms.CharField(max_length=32, help_text="With the country code, e.g. +14155550123.")
+    city = forms.CharField(max_length=100)
+    timezone = forms.ChoiceField(
+        choices=TIMEZONE_CHOICES,
+        label="Time zone",
+        help_text="Change it only to correct a wrong zone: opening hours keep their clock times, booked "
+        "appointments keep their moment in time.",
+    )
+    brand_color = forms.CharField(
+        max_length=7,
+        required=False,
+        label="Brand colour",
+        help_text="A hex colour such as #1a6fb0, used for the header line, navigation and buttons. Empty: the default.",
+    )
+
+    def clean_phone_number(self):
+        try:
+            return normalize_phone_number(self.cleaned_data["phone_number"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def changes(self) -> dict:
+        """The keyword arguments for hospital_update_profile."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.PROFILE_FIELDS}
+        if data.get("logo"):
+            changes["logo"] = data["logo"]
+        elif data.get("remove_logo"):
+            changes["logo"] = None
+        return changes
+
+
+def add_service_error(form: forms.Form, exc: Exception) -> int:
+    """Show a service's ValidationError or ApplicationError on `form`; returns the HTTP status to answer with.
+
+    NotFound is not a form error: it is re-raised for the view to answer 404.
+    """
+    if isinstance(exc, NotFound):
+        raise exc
+    if isinstance(exc, ApplicationError):
+        fields = [name for name in exc.fields if name in form.fields]
+        form.add_error(fields[0] if fields else None, exc.message)
+        return exc.status
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+    return 400

@@ -1,0 +1,259 @@
+"""Reads for the dashboard's pages, inside the hospital's schema (the tenant middleware has chosen it).
+
+Who sees what is decided here and in the selectors reused from the doctors and appointments apps: a hospital
+admin sees the whole hospital; a doctor sees their own record, schedule and appointments only.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from shared_apps.accounts.models import MembershipRole, User
+from shared_apps.accounts.selectors import membership_for
+from shared_apps.hospitals.models import Hospital
+from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.selectors import appointment_list_for_staff, busy_intervals
+from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
+from tenant_apps.doctors.selectors import availability_windows, doctor_list
+from tenant_apps.doctors.slots import Window, free_slots
+
+# Passed as `now` to free_slots to count every slot of a window, including those that have already started.
+BEGINNING_OF_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+UPCOMING_LIMIT = 10
+OCCUPYING = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
+
+
+def local_today(hospital: Hospital) -> dt.date:
+    return timezone.now().astimezone(hospital.zone).date()
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def doctors_for_staff(*, user: User, hospital: Hospital, status: str = "") -> QuerySet[Doctor]:
+    """The doctors `user` may see in the dashboard: every doctor for the admin, their own record for a doctor."""
+    membership = membership_for(user)
+    if membership is None or membership.hospital_id != hospital.pk:
+        return Doctor.objects.none()
+    doctors = doctor_list(status=status)
+    if membership.role != MembershipRole.HOSPITAL_ADMIN:
+        doctors = doctors.filter(user=user)
+    return doctors
+
+
+def own_doctor(*, user: User) -> Doctor | None:
+    """The doctor record of a signed-in doctor, or None (an admin, or a doctor whose record is gone)."""
+    return Doctor.objects.filter(user=user).first()
+
+
+def _windows_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
+    windows = defaultdict(list)
+    rows = DoctorAvailability.objects.filter(doctor__in=doctors, date__gte=date_from, date__lte=date_to)
+    for w in rows.order_by("date", "start_time"):
+        windows[w.doctor_id].append(Window(w.date, w.start_time, w.end_time, w.is_available))
+    return windows
+
+
+def _occupied_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
+    """Booked and completed appointments' intervals per doctor (a day of margin: local dates vs UTC instants)."""
+    occupied = defaultdict(list)
+    rows = Appointment.objects.filter(
+        doctor__in=doctors,
+        status__in=OCCUPYING,
+        appointment_date__gte=date_from - dt.timedelta(days=1),
+        appointment_date__lte=date_to + dt.timedelta(days=1),
+    ).values_list("doctor_id", "starts_at", "ends_at")
+    for doctor_id, starts_at, ends_at in rows:
+        occupied[doctor_id].append((starts_at, ends_at))
+    return occupied
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    offered_slots: int
+    booked_slots: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.booked_slots / self.offered_slots if self.offered_slots else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else round(self.rate * 100)
+
+
+def utilisation(*, hospital: Hospital, doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> Utilisation:
+    """Booked slots / offered slots of `doctors` between two local dates, past slots included.
+
+    Offered: every slot on the doctors' grids inside their available windows, outside blocked time. Booked: those
+    of them taken by a booked or completed appointment.
+    """
+    windows = _windows_by_doctor(doctors, date_from, date_to)
+    occupied = _occupied_by_doctor(doctors, date_from, date_to)
+    offered = booked = 0
+    for doctor in doctors:
+        grid = {"windows": windows[doctor.pk], "slot_minutes": doctor.slot_minutes, "zone": hospital.zone}
+        all_slots = len(free_slots(**grid, now=BEGINNING_OF_TIME))
+        still_free = len(free_slots(**grid, busy=occupied[doctor.pk], now=BEGINNING_OF_TIME))
+        offered += all_slots
+        booked += all_slots - still_free
+    return Utilisation(offered_slots=offered, booked_slots=booked)
+
+
+@dataclass
+class DoctorToday:
+    doctor: Doctor
+    open_windows: list[Window] = field(default_factory=list)
+    blocked_windows: list[Window] = field(default_factory=list)
+    free_slots_left: int = 0
+
+
+def doctors_available_on(*, hospital: Hospital, doctors: list[Doctor], day: dt.date) -> list[DoctorToday]:
+    """Active doctors with an available window on `day`, their hours and how many slots are still free."""
+    active = [d for d in doctors if d.status == DoctorStatus.ACTIVE]
+    windows = _windows_by_doctor(active, day, day)
+    occupied = _occupied_by_doctor(active, day, day)
+    result = []
+    for doctor in active:
+        own = windows[doctor.pk]
+        if not any(w.is_available for w in own):
+            continue
+        left = free_slots(
+            windows=own,
+            slot_minutes=doctor.slot_minutes,
+            zone=hospital.zone,
+            busy=occupied[doctor.pk],
+            now=timezone.now(),
+        )
+        result.append(
+            DoctorToday(
+                doctor=doctor,
+                open_windows=[w for w in own if w.is_available],
+                blocked_windows=[w for w in own if not w.is_available],
+                free_slots_left=len(left),
+            )
+        )
+    return result
+
+
+@dataclass
+class Overview:
+    today: dt.date
+    week_from: dt.date
+    week_to: dt.date
+    todays_appointments: list[Appointment]
+    upcoming_appointments: list[Appointment]
+    week_counts: dict[str, int]
+    cancellation_rate: float | None
+    utilisation: Utilisation
+    available_today: list[DoctorToday]
+
+    @property
+    def week_total(self) -> int:
+        return sum(self.week_counts.values())
+
+    @property
+    def cancellation_percent(self) -> int | None:
+        return None if self.cancellation_rate is None else round(self.cancellation_rate * 100)
+
+
+def overview_for(*, user: User, hospital: Hospital) -> Overview:
+    """The overview page: today's and upcoming appointments, this week's counts by status, cancellation rate and
+    utilisation (of active doctors), and the doctors available today — of the whole hospital for its admin, of
+    themself for a doctor.
+    """
+    today = local_today(hospital)
+    monday = week_start(today)
+    sunday = monday + dt.timedelta(days=6)
+    doctors = list(doctors_for_staff(user=user, hospital=hospital))
+    staff_list = {"user": user, "hospital": hospital}
+
+    todays = list(appointment_list_for_staff(**staff_list, date_from=today, date_to=today))
+    upcoming = list(
+        appointment_list_for_staff(
+            **staff_list, date_from=today + dt.timedelta(days=1), status=AppointmentStatus.BOOKED
+        )[:UPCOMING_LIMIT]
+    )
+    week = appointment_list_for_staff(**staff_list, date_from=monday, date_to=sunday)
+    counts = {status: 0 for status in AppointmentStatus.values}
+    for row in week.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    total = sum(counts.values())
+    return Overview(
+        today=today,
+        week_from=monday,
+        week_to=sunday,
+        todays_appointments=todays,
+        upcoming_appointments=upcoming,
+        week_counts=counts,
+        cancellation_rate=counts[AppointmentStatus.CANCELLED] / total if total else None,
+        utilisation=utilisation(
+            hospital=hospital, doctors=[d for d in doctors if d.is_active], date_from=monday, date_to=sunday
+        ),
+        available_today=doctors_available_on(hospital=hospital, doctors=doctors, day=today),
+    )
+
+
+@dataclass
+class Day:
+    date: dt.date
+    windows: list[DoctorAvailability]
+    free_slots: int
+    booked: int
+    is_past: bool
+
+
+def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) -> list[Day]:
+    """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments."""
+    sunday = monday + dt.timedelta(days=6)
+    rows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
+    free = free_slots(
+        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in rows],
+        slot_minutes=doctor.slot_minutes,
+        zone=hospital.zone,
+        busy=busy_intervals(doctor=doctor, date_from=monday, date_to=sunday),
+        now=timezone.now(),
+    )
+    booked = (
+        Appointment.objects.filter(
+            doctor=doctor, status=AppointmentStatus.BOOKED, appointment_date__gte=monday, appointment_date__lte=sunday
+        )
+        .values("appointment_date")
+        .annotate(n=Count("id"))
+    )
+    booked_by_day = {row["appointment_date"]: row["n"] for row in booked}
+    today = local_today(hospital)
+    days = []
+    for offset in range(7):
+        day = monday + dt.timedelta(days=offset)
+        days.append(
+            Day(
+                date=day,
+                windows=[w for w in rows if w.date == day],
+                free_slots=sum(1 for s in free if s.date == day),
+                booked=booked_by_day.get(day, 0),
+                is_past=day < today,
+            )
+        )
+    return days
+
+
+def windows_on(*, doctor: Doctor, day: dt.date, without: DoctorAvailability | None = None) -> list[dict]:
+    """One date's windows of a doctor (less `without`), in the shape availability_set takes: it replaces a whole
+    date, so adding or removing one window means sending the date's full new list.
+    """
+    return [
+        {"date": w.date, "start_time": w.start_time, "end_time": w.end_time, "is_available": w.is_available}
+        for w in availability_windows(doctor=doctor, date_from=day, date_to=day)
+        if without is None or w.pk != without.pk
+    ]
+
+
+def window_get(*, doctor: Doctor, window_id: int) -> DoctorAvailability | None:
+    """One of `doctor`'s windows by id, or None (another doctor's window is as missing as a deleted one)."""
+    return DoctorAvailability.objects.filter(doctor=doctor, pk=window_id).first()

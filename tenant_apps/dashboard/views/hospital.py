@@ -1,0 +1,49 @@
+"""The hospital's profile and branding, and its activity (audit log). Hospital admins only."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+
+from shared_apps.audit.selectors import audit_log_list
+from shared_apps.hospitals.services import hospital_update_profile
+from tenant_apps.dashboard.access import dashboard_view
+from tenant_apps.dashboard.forms import HospitalProfileForm, add_service_error
+from tenant_apps.dashboard.views.paging import page_of
+
+ACTIVITY_PER_PAGE = 50
+
+
+@dashboard_view(admin_only=True)
+def profile(request):
+    hospital = request.hospital
+    initial = {name: getattr(hospital, name) for name in HospitalProfileForm.PROFILE_FIELDS}
+    form = HospitalProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                hospital_update_profile(actor=request.user, hospital=hospital, **form.changes())
+            except ValidationError as exc:
+                status = add_service_error(form, exc)
+            else:
+                messages.success(request, "The hospital's profile was saved.")
+                return redirect("dashboard:profile")
+    return render(request, "dashboard/profile.html", {"form": form, "section": "profile"}, status=status)
+
+
+def _details(metadata: dict) -> str:
+    """An audit row's metadata as one line: `fields: city, name; dates: 2030-01-02`."""
+    parts = []
+    for key, value in metadata.items():
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        parts.append(f"{key}: {shown}")
+    return "; ".join(parts)
+
+
+@dashboard_view(admin_only=True)
+def activity(request):
+    page, query = page_of(request, audit_log_list(user=request.user), ACTIVITY_PER_PAGE)
+    rows = [(row, _details(row.metadata)) for row in page.object_list]
+    context = {"page": page, "rows": rows, "query": query, "section": "activity"}
+    return render(request, "dashboard/activity.html", context)
