@@ -18,6 +18,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from shared_apps.hospitals.tests.factories import approved_hospital
 
     with django_db_blocker.unblock():
+        from django.db import connection
+
+        # Never seed a real database: pytest-django must have switched to the test one.
+        assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
         platform_ensure()
         approved_hospital(name="Alpha General", slug="alpha", timezone_name=ALPHA_TZ)
         approved_hospital(name="Beta Clinic", slug="beta", timezone_name=BETA_TZ)

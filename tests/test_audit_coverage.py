@@ -30,6 +30,7 @@ EXEMPT = {
     "accounts.password_link_user": "reads a user from a link; changes nothing",
     "accounts.staff_user_get_or_create": "step of hospital_approve / doctor_invite, which audit",
     "accounts.membership_create": "step of hospital_approve / doctor_invite, which audit",
+    "accounts.membership_set_active": "step of doctor_update, which audits",
     "accounts.password_link_send": "queues an email for a caller that audits",
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",

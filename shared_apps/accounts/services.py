@@ -92,6 +92,17 @@ def membership_create(*, user: User, hospital, role: str) -> HospitalMembership:
     return membership
 
 
+def membership_set_active(*, user: User, hospital, active: bool) -> None:
+    """Suspend or restore a staff user's membership of one hospital (e.g. when their doctor is deactivated).
+
+    Restoring is skipped while the user holds another active membership (one hospital at a time).
+    """
+    memberships = HospitalMembership.objects.filter(user=user, hospital=hospital)
+    if active and HospitalMembership.objects.filter(user=user, is_active=True).exclude(hospital=hospital).exists():
+        return
+    memberships.update(is_active=active)
+
+
 def password_link_send(*, user: User, template: str, hospital=None) -> None:
     """Queue an email with a set-password link for `user` (invitation or reset).
 

@@ -29,4 +29,5 @@ urlpatterns = [
     ),
     path("profile/", hospital.profile, name="profile"),
     path("activity/", hospital.activity, name="activity"),
+    path("notifications/", hospital.notifications, name="notifications"),
 ]

@@ -9,7 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shared_apps.accounts.models import MembershipRole, Role, User
-from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
+from shared_apps.accounts.services import (
+    membership_create,
+    membership_set_active,
+    password_link_send,
+    staff_user_get_or_create,
+)
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
 from shared_apps.common.response_cache import bump_after_commit
@@ -79,6 +84,8 @@ def doctor_create(
 def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes) -> Doctor:
     """Change a doctor's details or status (deactivate with status="inactive"; doctors are never deleted).
 
+    Deactivating a doctor also suspends their login's membership of the hospital; reactivating restores it.
+
     Raises ValidationError (400) for invalid values or an email taken by another doctor of this hospital.
     Side effects: directory row updated in the same transaction; audit entry.
     """
@@ -93,6 +100,8 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
     doctor.full_clean()
     _save_with_directory(doctor, hospital, update_fields=[*changes, "updated_at"])
     bump_after_commit(doctor_version_key(doctor.pk))
+    if "status" in changes and doctor.user_id:
+        membership_set_active(user=doctor.user, hospital=hospital, active=doctor.is_active)
     action = "doctor.deactivated" if changes.get("status") == DoctorStatus.INACTIVE else "doctor.updated"
     audit_record(
         actor=actor,

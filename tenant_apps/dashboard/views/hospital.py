@@ -1,4 +1,4 @@
-"""The hospital's profile and branding, and its activity (audit log). Hospital admins only."""
+"""The hospital's profile and branding, its activity (audit log) and notifications. Hospital admins only."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from shared_apps.audit.selectors import audit_log_list
 from shared_apps.hospitals.services import hospital_update_profile
+from shared_apps.notifications.selectors import notification_list_for
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.forms import HospitalProfileForm, add_service_error
 from tenant_apps.dashboard.views.paging import page_of
@@ -47,3 +48,10 @@ def activity(request):
     rows = [(row, _details(row.metadata)) for row in page.object_list]
     context = {"page": page, "rows": rows, "query": query, "section": "activity"}
     return render(request, "dashboard/activity.html", context)
+
+
+@dashboard_view(admin_only=True)
+def notifications(request):
+    """The hospital's emails and SMS with their delivery status."""
+    page, query = page_of(request, notification_list_for(user=request.user), ACTIVITY_PER_PAGE)
+    return render(request, "dashboard/notifications.html", {"page": page, "query": query, "section": "notifications"})

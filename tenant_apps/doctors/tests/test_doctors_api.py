@@ -144,3 +144,16 @@ def test_inviting_an_email_that_belongs_to_a_patient_is_a_409(as_user, alpha, al
 def test_an_absurd_doctor_id_is_a_404(api):
     assert api.get("/api/doctors/" + "1" * 500 + "/").status_code == 404
     assert api.get("/api/doctors/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_deactivating_a_doctor_suspends_their_login_and_reactivating_restores_it(as_user, alpha, alpha_admin):
+    doctor = make_doctor(alpha)
+    doctor_user = _invited(alpha, doctor)
+    client = as_user(doctor_user)
+    assert client.get("/api/appointments/hospital/").status_code == 200
+
+    as_user(alpha_admin).patch(f"/api/doctors/{doctor.pk}/", {"status": "inactive"})
+    assert client.get("/api/appointments/hospital/").status_code == 403
+
+    as_user(alpha_admin).patch(f"/api/doctors/{doctor.pk}/", {"status": "active"})
+    assert client.get("/api/appointments/hospital/").status_code == 200

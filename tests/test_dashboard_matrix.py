@@ -1,0 +1,137 @@
+"""Every dashboard URL × every role, on hospital A's subdomain, against hospital A's objects.
+
+Outcomes: "login" (redirected to sign-in), "hidden" (404, as if nothing were there) or "ok" (the page, or the
+mutation accepted or refused on its merits). A route without a row in EXPECTED fails `test_every_route_has_a_row`.
+"""
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from shared_apps.accounts.tests.factories import PatientFactory, SuperadminFactory
+from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.appointments.tests.helpers import book, bookable_doctor
+from tenant_apps.doctors.models import DoctorAvailability
+from tenant_apps.doctors.tests.test_doctors_api import _invited
+
+pytestmark = pytest.mark.django_db
+
+HOST = "alpha.localhost"
+ROLES = ["anonymous", "patient", "doctor", "admin_a", "admin_b", "superadmin"]
+NOT_DASHBOARD = {"healthz", "media"}
+
+
+def row(anonymous, patient, doctor, admin_a, admin_b, superadmin):
+    return dict(zip(ROLES, (anonymous, patient, doctor, admin_a, admin_b, superadmin), strict=True))
+
+
+PUBLIC = row("ok", "ok", "ok", "ok", "ok", "ok")
+STAFF = row("login", "hidden", "ok", "ok", "hidden", "hidden")
+ADMIN = row("login", "hidden", "hidden", "ok", "hidden", "hidden")
+
+# (method, route name) → expected outcome per role
+EXPECTED = {
+    ("GET", "dashboard:sign-in"): PUBLIC,
+    ("GET", "dashboard:password-reset"): PUBLIC,
+    ("POST", "dashboard:sign-out"): row("login", "login", "login", "login", "login", "login"),  # back to sign-in
+    ("GET", "dashboard:overview"): STAFF,
+    ("GET", "dashboard:doctors"): ADMIN,
+    ("GET", "dashboard:doctor-add"): ADMIN,
+    ("GET", "dashboard:doctor-edit"): ADMIN,
+    ("POST", "dashboard:doctor-deactivate"): ADMIN,
+    ("POST", "dashboard:doctor-activate"): ADMIN,
+    ("POST", "dashboard:doctor-invite"): ADMIN,
+    ("GET", "dashboard:availability"): STAFF,
+    ("GET", "dashboard:availability-week"): STAFF,
+    ("POST", "dashboard:availability-add"): STAFF,
+    ("POST", "dashboard:availability-remove"): STAFF,
+    ("GET", "dashboard:appointments"): STAFF,
+    ("GET", "dashboard:appointment"): STAFF,
+    ("POST", "dashboard:appointment-cancel"): STAFF,
+    ("POST", "dashboard:appointment-complete"): STAFF,
+    ("GET", "dashboard:profile"): ADMIN,
+    ("GET", "dashboard:activity"): ADMIN,
+    ("GET", "dashboard:notifications"): ADMIN,
+}
+
+
+def route_names(patterns=None, namespace="") -> set[str]:
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver("config.urls_tenants").url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= route_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name and pattern.name not in NOT_DASHBOARD:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_route_has_a_row():
+    assert route_names() == {name for _, name in EXPECTED}, "add the new dashboard route's row to EXPECTED"
+
+
+@pytest.fixture
+def world(alpha, alpha_admin, beta_admin, as_user):
+    doctor, day = bookable_doctor(alpha)
+    doctor_user = _invited(alpha, doctor)
+    appointment = book(as_user(PatientFactory().user), doctor, day, "09:00").json()
+    users = {
+        "patient": PatientFactory().user,
+        "doctor": doctor_user,
+        "admin_a": alpha_admin,
+        "admin_b": beta_admin,
+        "superadmin": SuperadminFactory(),
+    }
+    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"]}
+    with hospital_context(alpha):
+        window_id = DoctorAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True).first()
+    return {"users": users, "kwargs": kwargs, "day": day, "window_id": window_id}
+
+
+def _url(name, kwargs):
+    pattern_kwargs = get_resolver("config.urls_tenants").reverse_dict
+    for candidate in ({}, {"doctor_id": kwargs["doctor_id"]}, {"appointment_id": kwargs["appointment_id"]}):
+        try:
+            return reverse(name, urlconf="config.urls_tenants", kwargs=candidate)
+        except Exception:  # noqa: BLE001, S112 - try the next shape of arguments
+            continue
+    raise AssertionError(f"cannot build {name} ({pattern_kwargs and 'no matching kwargs'})")
+
+
+def _outcome(response) -> str:
+    if response.status_code == 404:
+        return "hidden"
+    if response.status_code == 302 and "/sign-in/" in response["Location"]:
+        return "login"
+    return "ok"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_dashboard_matrix(world, role):
+    failures = []
+    for (method, name), expected in sorted(EXPECTED.items()):
+        with transaction.atomic():
+            client = Client()
+            if role != "anonymous":
+                client.force_login(world["users"][role])
+            url = _url(name, world["kwargs"])
+            body = (
+                {"window_id": world["window_id"]}
+                if name.endswith("-remove")
+                else {
+                    "date": str(world["day"]),
+                    "start_time": "13:00",
+                    "end_time": "14:00",
+                    "is_available": "on",
+                    "reason": "Matrix",
+                }
+            )
+            response = client.get(url, HTTP_HOST=HOST) if method == "GET" else client.post(url, body, HTTP_HOST=HOST)
+            if _outcome(response) != expected[role]:
+                failures.append(
+                    f"{method} {name} as {role}: {response.status_code} → {_outcome(response)}, "
+                    f"expected {expected[role]}"
+                )
+            transaction.set_rollback(True)
+    assert not failures, "\n".join(failures)
