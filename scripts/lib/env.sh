@@ -1,5 +1,5 @@
 # Shared setup for scripts/run, scripts/test and scripts/bench. Source it; do not run it.
-# Creates .venv from requirements.txt (again only when requirements change), then finds a PostgreSQL and Redis.
+# Creates .venv from requirements-dev.txt (again only when a requirements file changes), then finds PostgreSQL.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,15 +23,15 @@ find_python() {
 ensure_venv() {
   local stamp=".venv/.requirements.sha256"
   local wanted
-  wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
   if [ ! -x .venv/bin/python ]; then
     log "Creating .venv"
     "$(find_python)" -m venv .venv
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    log "Installing requirements.txt into .venv"
+    log "Installing requirements-dev.txt (runtime pins + test tools) into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$wanted" >"$stamp"
   fi
   export PATH="$ROOT/.venv/bin:$PATH"
