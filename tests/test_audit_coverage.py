@@ -35,6 +35,7 @@ EXEMPT = {
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",
     "directory.doctor_entries_relist": "read-model refresh inside hospital_set_active, which audits",
+    "doctors.doctor_entry_sync": "read-model copy inside doctor services (which audit) and rebuild_directory",
     "hospitals.platform_ensure": "one-time platform setup by a management command",
     "notifications.notification_queue": "outbox row for a change that is audited",
     "notifications.notification_claim": "delivery bookkeeping, recorded on the notification row",

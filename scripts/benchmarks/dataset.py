@@ -235,6 +235,7 @@ def _grow_doctors(per_hospital: int) -> None:
                     slot_minutes=d.slot_minutes,
                     status="active",
                     city=hospital.city,
+                    listed=True,
                 )
                 for d in doctors
             )

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from shared_apps.directory.models import DoctorEntry
-from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.tenancy import for_each_hospital
 from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.services import doctor_entry_sync
 
 COMPARED = ("name", "specialization", "fee", "slot_minutes", "status")
 
@@ -52,15 +52,7 @@ def _repair_hospital(hospital, drift: DirectoryDrift) -> None:
             drift.stale.append(str(doctor_id))
         else:
             continue
-        doctor_entry_write(
-            doctor_id=doctor.pk,
-            hospital=hospital,
-            name=doctor.name,
-            specialization=doctor.specialization,
-            fee=doctor.fee,
-            slot_minutes=doctor.slot_minutes,
-            status=doctor.status,
-        )
+        doctor_entry_sync(doctor=doctor, hospital=hospital)
     orphans = [doctor_id for doctor_id in entries if doctor_id not in doctors]
     drift.orphaned.extend(str(doctor_id) for doctor_id in orphans)
     DoctorEntry.objects.filter(doctor_id__in=orphans).delete()

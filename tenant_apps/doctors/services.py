@@ -38,6 +38,11 @@ def _save_with_directory(doctor: Doctor, hospital: Hospital, update_fields: list
             doctor.save(update_fields=update_fields)
     except IntegrityError as exc:  # a concurrent write took the same email
         raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
+    doctor_entry_sync(doctor=doctor, hospital=hospital)
+
+
+def doctor_entry_sync(*, doctor: Doctor, hospital: Hospital) -> None:
+    """Copy a doctor to their public directory row (the caller's transaction); also used by rebuild_directory."""
     doctor_entry_write(
         doctor_id=doctor.pk,
         hospital=hospital,
