@@ -1,5 +1,6 @@
 """The appointments API for the mobile app and staff, on the public host. Tenant work runs in hospital_context."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -12,6 +13,7 @@ from shared_apps.accounts.permissions import IsPatient, IsStaff
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
+from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
 from shared_apps.directory.selectors import doctor_entry_get
@@ -30,6 +32,7 @@ from tenant_apps.appointments.services import (
     appointment_book,
     appointment_cancel,
     appointment_complete,
+    patient_bookings_version_key,
 )
 from tenant_apps.doctors.models import Doctor
 
@@ -172,11 +175,20 @@ class PatientAppointmentListApi(APIView):
         "started, soonest first; `past`: everything else, latest first.",
     )
     def get(self, request):
-        filters = validated(self.FilterSerializer, request.query_params)
-        body = paginate_in_one_query(
-            request, booking_list_for_patient(user=request.user, **filters), patient_booking_row
+        def build():  # on a cache miss only
+            filters = validated(self.FilterSerializer, request.query_params)
+            return paginate_in_one_query(
+                request, booking_list_for_patient(user=request.user, **filters), patient_booking_row
+            )
+
+        return cached_json(
+            request,
+            scope="my-appointments",
+            vary=str(request.user.pk),
+            versions=[patient_bookings_version_key(request.user.pk)],
+            ttl=settings.MY_APPOINTMENTS_CACHE_SECONDS,
+            build=build,
         )
-        return Response(body)
 
 
 class HospitalAppointmentListApi(APIView):

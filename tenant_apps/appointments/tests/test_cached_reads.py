@@ -44,3 +44,23 @@ def test_one_patients_cached_list_is_never_served_to_another(as_user, alpha, pat
     book(as_user(patient), doctor, day, "09:00")
     assert as_user(patient).get("/api/appointments/user/").json()["count"] == 1
     assert as_user(PatientFactory().user).get("/api/appointments/user/").json()["count"] == 0
+
+
+def test_a_repeated_request_is_served_from_the_cache(api, as_user, alpha, patient, caches_on):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    doctor, day = bookable_doctor(alpha)
+    book(as_user(patient), doctor, day, "09:00")
+    client = as_user(patient)
+    url = f"/api/doctors/{doctor.pk}/availability/"
+
+    def entry_queries(path):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return [q["sql"] for q in queries.captured_queries if "directory_" in q["sql"]]
+
+    assert entry_queries("/api/appointments/user/")  # built once…
+    assert not entry_queries("/api/appointments/user/")  # …then served from the cache
+    assert entry_queries(url)
+    assert not entry_queries(url)
