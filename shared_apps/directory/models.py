@@ -3,7 +3,7 @@
 Each row mirrors one tenant row and is written in the same transaction as it, by the tenant app's services.
 """
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -39,7 +39,15 @@ class DoctorEntry(models.Model):
             models.Index("hospital", "name", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_hosp_idx"),
             models.Index("name", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_name_idx"),
             models.Index(fields=["hospital"], name="dir_doctor_hospital_idx"),
-            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="dir_doctor_name_trgm"),
+            # `q` filters with icontains, which PostgreSQL compiles to UPPER(col) LIKE UPPER('%…%').
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"), condition=Q(listed=True), name="dir_doctor_name_upper_trgm"
+            ),
+            GinIndex(
+                OpClass(Upper("specialization"), name="gin_trgm_ops"),
+                condition=Q(listed=True),
+                name="dir_doctor_spec_upper_trgm",
+            ),
         ]
 
     def __str__(self):
