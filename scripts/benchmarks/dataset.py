@@ -188,7 +188,7 @@ def _grow_hospitals(target: int) -> None:
             address=f"{n} Bench Street",
             phone_number="+442079460000",
             city=CITIES[n % len(CITIES)],
-            timezone_name="Europe/London",
+            timezone="Europe/London",
             subdomain=f"bench-{n:04d}",
         )
         hospital_approve(actor=actor, hospital=hospital)

@@ -1,4 +1,4 @@
-from shared_apps.accounts.models import HospitalMembership, MembershipRole, User
+from shared_apps.accounts.models import HospitalMembership, User
 
 
 def membership_for(user: User) -> HospitalMembership | None:
@@ -11,12 +11,6 @@ def membership_for(user: User) -> HospitalMembership | None:
 def hospital_id_for(user: User) -> int | None:
     membership = membership_for(user)
     return membership.hospital_id if membership else None
-
-
-def is_hospital_admin(user: User, hospital) -> bool:
-    return HospitalMembership.objects.filter(
-        user=user, hospital=hospital, role=MembershipRole.HOSPITAL_ADMIN, is_active=True, user__is_active=True
-    ).exists()
 
 
 def user_get_by_email(email: str) -> User | None:

@@ -87,18 +87,7 @@ class HospitalRegisterApi(APIView):
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        hospital = hospital_register(
-            actor=None,
-            name=data["name"],
-            registration_number=data["registration_number"],
-            email=data["email"],
-            address=data["address"],
-            phone_number=data["phone_number"],
-            city=data["city"],
-            timezone_name=data["timezone"],
-            subdomain=data.get("subdomain") or None,
-            logo=data.get("logo"),
-        )
+        hospital = hospital_register(actor=None, **data)
         return Response(HospitalReviewOutput(hospital).data, status=status.HTTP_201_CREATED)
 
 

@@ -124,7 +124,7 @@ def hospital_register(
     address: str,
     phone_number: str,
     city: str,
-    timezone_name: str = "UTC",
+    timezone: str = "UTC",  # the field's name, as the API and form send it
     subdomain: str | None = None,
     logo=None,
 ) -> Hospital:
@@ -159,7 +159,7 @@ def hospital_register(
         address=address.strip(),
         phone_number=phone_number,
         city=city.strip(),
-        timezone=timezone_name,
+        timezone=timezone,
         status=HospitalStatus.PENDING,
     )
     hospital.full_clean(exclude=["logo", "schema_name"])

@@ -50,10 +50,6 @@ def use_public_schema() -> None:
     connection.set_schema_to_public()
 
 
-def current_schema() -> str:
-    return connection.schema_name
-
-
 def resolve_hospital(request) -> Hospital | None:
     """The approved hospital whose subdomain served this request; None on the platform host."""
     tenant = getattr(request, "tenant", None)

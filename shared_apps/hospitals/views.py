@@ -15,18 +15,7 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            hospital = hospital_register(
-                actor=None,
-                name=data["name"],
-                registration_number=data["registration_number"],
-                email=data["email"],
-                address=data["address"],
-                phone_number=data["phone_number"],
-                city=data["city"],
-                timezone_name=data["timezone"],
-                subdomain=data["subdomain"] or None,
-                logo=data["logo"],
-            )
+            hospital = hospital_register(actor=None, **data)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)

@@ -43,7 +43,7 @@ def approved_hospital(*, name: str, slug: str, timezone_name: str = "UTC"):
         address="1 Test Street",
         phone_number="+442079460000",
         city="Testville",
-        timezone_name=timezone_name,
+        timezone=timezone_name,
         subdomain=slug,
     )
     superadmin = SuperadminFactory(email=f"root-{slug}@example.com")

@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 address="1 Demo Avenue",
                 phone_number="+14155550100",
                 city="Springfield",
-                timezone_name="Europe/London",
+                timezone="Europe/London",
                 subdomain=slug,
             )
         if hospital.status == "pending":
