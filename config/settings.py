@@ -223,6 +223,19 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named enums (a client generator names unnamed ones after the field: `when` is a keyword in Dart). Every enum
+    # query parameter needs an entry here (shared_apps.common.schema.postprocess_parameter_enums).
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "tenant_apps.appointments.models.AppointmentStatus",
+        "AppointmentWhenEnum": ["upcoming", "past"],
+        "DoctorStatusEnum": "tenant_apps.doctors.models.DoctorStatus",
+        "HospitalStatusEnum": "shared_apps.hospitals.models.HospitalStatus",
+        "NotificationStatusEnum": "shared_apps.notifications.models.NotificationStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shared_apps.common.schema.postprocess_parameter_enums",
+    ],
     # Swagger UI's assets come from drf-spectacular-sidecar, served by us: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

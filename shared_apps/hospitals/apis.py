@@ -97,8 +97,8 @@ class HospitalListApi(APIView):
     permission_classes = [AllowAny]
 
     class FilterSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=100, required=False, default="")
-        city = serializers.CharField(max_length=100, required=False, default="")
+        q = serializers.CharField(max_length=100, required=False)
+        city = serializers.CharField(max_length=100, required=False)
 
     @extend_schema(
         operation_id="hospitals_list",

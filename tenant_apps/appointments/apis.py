@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -40,6 +40,31 @@ PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", 
 BOOK_CONFLICTS = "`slot_unavailable`, `slot_taken`, `overlapping_booking`, `booking_limit`"
 
 
+class AppointmentDoctor(serializers.Serializer):
+    """The shape of an appointment's `doctor` (documented, so generated clients get a typed object)."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    specialization = serializers.CharField()
+
+
+class AppointmentHospital(serializers.Serializer):
+    """The shape of a patient's booking's `hospital`."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    logo_url = serializers.CharField(allow_null=True)
+
+
+class AppointmentPatient(serializers.Serializer):
+    """The shape of a staff appointment's `patient`."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone_number = serializers.CharField()
+
+
 class AppointmentOutput(serializers.Serializer):
     """An appointment; times in the hospital's zone (`starts_at` carries its UTC offset)."""
 
@@ -54,9 +79,9 @@ class AppointmentOutput(serializers.Serializer):
     status = serializers.CharField()
     reason = serializers.CharField()
     doctor = serializers.SerializerMethodField()
-    cancelled_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField()
-    completed_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
 
     def get_hospital_id(self, appointment) -> int:
         return self.context["hospital"].pk
@@ -67,6 +92,7 @@ class AppointmentOutput(serializers.Serializer):
     def get_ends_at(self, appointment) -> str:
         return appointment.ends_at.astimezone(self.context["hospital"].zone).isoformat(timespec="seconds")
 
+    @extend_schema_field(AppointmentDoctor)
     def get_doctor(self, appointment) -> dict:
         doctor = appointment.doctor
         return {"id": str(doctor.pk), "name": doctor.name, "specialization": doctor.specialization}
@@ -75,6 +101,7 @@ class AppointmentOutput(serializers.Serializer):
 class StaffAppointmentOutput(AppointmentOutput):
     patient = serializers.SerializerMethodField()
 
+    @extend_schema_field(AppointmentPatient)
     def get_patient(self, appointment) -> dict:
         patient = appointment.patient
         return {"id": patient.pk, "name": patient.name, "email": patient.email, "phone_number": patient.phone_number}
@@ -89,8 +116,8 @@ class PatientBookingOutput(serializers.Serializer):
     time = serializers.CharField()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    hospital = serializers.DictField()
-    doctor = serializers.DictField()
+    hospital = AppointmentHospital()
+    doctor = AppointmentDoctor()
 
 
 def patient_booking_row(entry) -> dict:
@@ -165,7 +192,7 @@ class PatientAppointmentListApi(APIView):
     permission_classes = [IsPatient]
 
     class FilterSerializer(serializers.Serializer):
-        when = serializers.ChoiceField(choices=["upcoming", "past"], required=False, default="")
+        when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
 
     @extend_schema(
         operation_id="appointments_user",
@@ -199,7 +226,7 @@ class HospitalAppointmentListApi(APIView):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
         doctor_id = serializers.UUIDField(required=False)
-        status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False, default="")
+        status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)
 
     @extend_schema(
         operation_id="appointments_hospital",

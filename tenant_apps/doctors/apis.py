@@ -117,9 +117,9 @@ class DoctorListCreateApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         hospital_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-        specialization = serializers.CharField(max_length=100, required=False, default="")
-        city = serializers.CharField(max_length=100, required=False, default="")
-        q = serializers.CharField(max_length=100, required=False, default="")
+        specialization = serializers.CharField(max_length=100, required=False)
+        city = serializers.CharField(max_length=100, required=False)
+        q = serializers.CharField(max_length=100, required=False)
 
     class InputSerializer(DoctorInput):
         invite = serializers.BooleanField(required=False, default=False, help_text="Also create the doctor's login.")

@@ -1,11 +1,10 @@
 """Fixtures for the dashboard's view tests (Django's test client on alpha.localhost) and browser tests.
 
-Browser tests drive Debian's Chromium through pytest-playwright against a server thread started here, not
-pytest-django's `live_server`: that one makes tests transactional and flushes every table afterwards, which would
-delete the session's `alpha` and `beta` hospitals that all other tests build on. The browser tests' data is
-committed by a module fixture instead, in hospitals of their own that are deactivated afterwards (so they appear in
-no list). The tests themselves are plain `django_db` tests: the test thread's own transaction is rolled back, so
-anything the server thread must see is written by the fixture or through HTTP.
+Browser tests drive Debian's Chromium through pytest-playwright against the root conftest's `project_server`
+(a server thread, not pytest-django's `live_server`: see there why). The browser tests' data is committed by a
+module fixture, in hospitals of their own that are deactivated afterwards (so they appear in no list). The tests
+themselves are plain `django_db` tests: the test thread's own transaction is rolled back, so anything the server
+thread must see is written by the fixture or through HTTP.
 """
 
 import datetime as dt
@@ -119,24 +118,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="module")
-def ui_server(django_db_setup, django_db_blocker):
-    """The whole project (both URL confs, static files) served on 127.0.0.1:<port> by a thread, with committed
-    data: a hospital whose admin and one doctor have a known password, a patient, and a second hospital with a
-    doctor of its own.
-
-    Database access stays unblocked while the module runs: the server thread's requests need it.
+def ui_server(project_server, django_db_blocker):
+    """The whole project served on 127.0.0.1:<port> (`project_server`), with committed data: a hospital whose admin
+    and one doctor have a known password, a patient, and a second hospital with a doctor of its own.
     """
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.db import connection
-    from django.test.testcases import LiveServerThread
-
     from shared_apps.accounts.tests.factories import PASSWORD, SuperadminFactory
     from shared_apps.hospitals.services import hospital_set_active
     from shared_apps.hospitals.tests.factories import approved_hospital
 
-    if not connection.settings_dict["NAME"].startswith("test_"):
-        # pytest-django creates the test database only if a selected test is marked django_db (or uses `db`).
-        raise RuntimeError("Browser tests must run against the test database: mark them django_db.")
     with django_db_blocker.unblock():
         suffix = uuid.uuid4().hex[:6]
         hospital = approved_hospital(name="Riverside Hospital", slug=f"ui-{suffix}", timezone_name="Europe/London")
@@ -152,22 +141,11 @@ def ui_server(django_db_setup, django_db_blocker):
         doctor_user.set_password(PASSWORD)
         doctor_user.save(update_fields=["password"])
         patient = PatientFactory().user
-
-        # Server threads keep a browser's connection alive across requests, and with it their database connection
-        # (CONN_MAX_AGE): closed after each request instead, none is still open when the test database is dropped.
-        database = connection.settings_dict  # shared by every thread's connection
-        max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)  # any free port
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
         try:
             yield {
-                "port": server.port,
-                "base_url": f"http://{hospital.slug}.localhost:{server.port}",
-                "other_base_url": f"http://{other.slug}.localhost:{server.port}",
+                "port": project_server,
+                "base_url": f"http://{hospital.slug}.localhost:{project_server}",
+                "other_base_url": f"http://{other.slug}.localhost:{project_server}",
                 "hospital": hospital,
                 "other": other,
                 "admin": admin,
@@ -179,8 +157,6 @@ def ui_server(django_db_setup, django_db_blocker):
                 "patient": patient,
             }
         finally:
-            server.terminate()
-            database["CONN_MAX_AGE"] = max_age
             superadmin = SuperadminFactory()
             for h in (hospital, other):
                 hospital_set_active(actor=superadmin, hospital=h, active=False)
