@@ -1,4 +1,4 @@
-"""Read models in the public schema for cross-hospital reads (see DESIGN.md, "Cross-hospital reads").
+"""Read models in the public schema for cross-hospital reads (see docs/architecture.md, "Cross-hospital reads").
 
 Each row mirrors one tenant row and is written in the same transaction as it, by the tenant app's services.
 """
