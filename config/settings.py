@@ -338,6 +338,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
 
 SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)
+# A send is stopped after NOTIFICATION_SEND_TIME_LIMIT_SECONDS (Celery's hard limit; EMAIL_TIMEOUT bounds each SMTP
+# step); a row claimed longer ago than NOTIFICATION_CLAIM_TIMEOUT_SECONDS, which must be longer, is sent again.
+NOTIFICATION_SEND_TIME_LIMIT_SECONDS = env.int("NOTIFICATION_SEND_TIME_LIMIT_SECONDS", default=120)
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)

@@ -8,6 +8,7 @@ from kombu.exceptions import OperationalError
 
 from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.tenancy import hospital_context
+from shared_apps.notifications.checks import claim_outlives_the_send
 from shared_apps.notifications.models import Notification
 from shared_apps.notifications.services import notifications_requeue_stale
 from shared_apps.notifications.tasks import MAX_ATTEMPTS, notification_send
@@ -121,6 +122,25 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(booking, 
     notification_send.apply(args=[notification.pk])
     notification.refresh_from_db()
     assert notification.status == "sent"
+
+
+def test_the_requeue_job_resends_expired_claims_and_leaves_live_ones(booking, patient):
+    to_patient = Notification.objects.filter(template="appointment_booked", recipient=patient.email)
+    to_patient.update(status="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))  # its worker died
+    live = Notification.objects.filter(template="appointment_booked").exclude(recipient=patient.email)
+    live.update(status="sending", claimed_at=timezone.now())  # its worker may still be sending
+
+    with mock.patch.object(notification_send, "apply_async") as publish:
+        assert notifications_requeue_stale() == 1
+    assert [call.kwargs["args"] for call in publish.call_args_list] == [[to_patient.get().pk]]
+
+
+def test_a_claim_outlives_the_longest_send(settings):
+    assert claim_outlives_the_send() == []
+    settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS = settings.NOTIFICATION_SEND_TIME_LIMIT_SECONDS
+    assert [error.id for error in claim_outlives_the_send()] == ["notifications.E002"]
+    settings.NOTIFICATION_SEND_TIME_LIMIT_SECONDS = settings.EMAIL_TIMEOUT
+    assert [error.id for error in claim_outlives_the_send()] == ["notifications.E001"]
 
 
 def test_the_reminder_job_run_twice_queues_one_reminder(booking, alpha, patient):
