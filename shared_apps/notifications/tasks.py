@@ -4,6 +4,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from shared_apps.notifications.failures import delivery_error_is_permanent
 from shared_apps.notifications.services import (
     notification_claim,
     notification_deliver,
@@ -30,7 +31,7 @@ def notification_send(self, notification_id: int) -> None:
     try:
         notification_deliver(notification=notification)
     except Exception as exc:
-        final = notification.attempts >= MAX_ATTEMPTS
+        final = notification.attempts >= MAX_ATTEMPTS or delivery_error_is_permanent(exc)
         notification_release(notification=notification, error=f"{type(exc).__name__}: {exc}", final=final)
         logger.warning("Notification %s attempt %s failed: %s", notification_id, notification.attempts, exc)
         if not final:
