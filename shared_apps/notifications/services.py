@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -75,7 +76,7 @@ def notification_deliver(*, notification: Notification) -> None:
     else:
         from shared_apps.notifications.sms import send_sms
 
-        body = render_to_string(f"sms/{notification.template}.txt", context).strip()
+        body = _render_text(f"sms/{notification.template}.txt", context).strip()
         send_sms(to=notification.recipient, body=body)
     _mark(notification, NotificationStatus.SENT)
 
@@ -99,14 +100,20 @@ def _send_email(notification: Notification, context: dict) -> None:
     name = notification.template
     hospital = context.get("hospital")
     context = {"logo_url": media_url(hospital.logo) if hospital else None, **context}
-    subject = render_to_string(f"emails/{name}.subject.txt", context).strip().replace("\n", " ")
-    text = render_to_string(f"emails/{name}.txt", context)
+    subject = " ".join(_render_text(f"emails/{name}.subject.txt", context).split())  # one line: no CR, no LF
+    text = _render_text(f"emails/{name}.txt", context)
     html = render_to_string(f"emails/{name}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.recipient])
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in context.get("attachments", []):
         message.attach(filename, content, mimetype)
     message.send()
+
+
+def _render_text(name: str, context: dict) -> str:
+    """A plain-text part (subject, text body, SMS) with names as typed: autoescaping is for HTML, and the HTML part
+    (render_to_string) keeps it."""
+    return engines["django"].engine.get_template(name).render(Context(context, autoescape=False))
 
 
 def notifications_requeue_stale() -> int:
