@@ -52,4 +52,3 @@ def test_nor_emptied_by_a_cascade_from_the_tables_it_points_to():
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE accounts_user CASCADE")
     assert AuditLog.objects.filter(pk=row.pk).exists()
-
