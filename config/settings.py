@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +64,7 @@ SHARED_APPS = [
     "corsheaders",
     "axes",
     "django_ratelimit",
+    "csp",
 ]
 TENANT_APPS = [
     "tenant_apps.doctors",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "shared_apps.common.middleware.RequestSizeLimitMiddleware",
     "shared_apps.audit.context.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "shared_apps.common.middleware.DashboardNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -323,6 +327,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content-Security-Policy (django-csp 4): our own files only, no inline script anywhere. The dashboard's one inline
+# <style> (the hospital's brand colour) carries the response's nonce. Swagger UI (/api/docs/) widens style-src and
+# img-src for itself (config/urls_public.py); uploaded media answer with their own sandboxing policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Localisation ----------------------------------------------------------------------------------------------------
 
@@ -351,6 +370,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
 
 SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)
+# A send is stopped after NOTIFICATION_SEND_TIME_LIMIT_SECONDS (Celery's hard limit; EMAIL_TIMEOUT bounds each SMTP
+# step); a row claimed longer ago than NOTIFICATION_CLAIM_TIMEOUT_SECONDS, which must be longer, is sent again.
+NOTIFICATION_SEND_TIME_LIMIT_SECONDS = env.int("NOTIFICATION_SEND_TIME_LIMIT_SECONDS", default=120)
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)

@@ -1,7 +1,8 @@
 """Every state-changing service writes an audit row.
 
 The test finds every public function of every services.py; each is either called here (and must add an audit
-row) or exempted below with the reason. A new service that is neither fails `test_every_service_is_accounted_for`.
+row with its own action, counted from after its fixtures are built) or exempted below with the reason. A new
+service that is neither fails `test_every_service_is_accounted_for`.
 """
 
 import datetime as dt
@@ -9,6 +10,7 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+from collections.abc import Callable
 
 import pytest
 
@@ -67,8 +69,9 @@ def _service(dotted):
     return getattr(importlib.import_module(f"{package}.{app}.services"), name)
 
 
-def calls(alpha, alpha_admin, superadmin, patient):
-    """How to call each auditable service once, with valid arguments."""
+def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Callable[[], Callable[[], object]]]]:
+    """For each auditable service: the action it must record, and `prepare()`, which builds what the call needs
+    (writing audit rows of its own, before the test takes its mark) and returns the call."""
     s = _service
 
     def in_alpha(fn):
@@ -77,6 +80,10 @@ def calls(alpha, alpha_admin, superadmin, patient):
                 return fn()
 
         return run
+
+    def ready(call):
+        """Nothing to build first."""
+        return lambda: call
 
     days = itertools.count(3)
 
@@ -92,75 +99,113 @@ def calls(alpha, alpha_admin, superadmin, patient):
         move_start_to_the_past(alpha, appointment.pk)
         return appointment
 
-    return {
-        "accounts.patient_register": lambda: s("accounts.patient_register")(
-            email="new@example.com", password=PASSWORD, name="New"
-        ),
-        "accounts.user_update_profile": lambda: s("accounts.user_update_profile")(actor=patient, name="Renamed"),
-        "accounts.password_reset_request": lambda: s("accounts.password_reset_request")(email=patient.email),
-        "accounts.password_set": lambda: s("accounts.password_set")(
-            **dict(zip(("uid", "token"), password_link_path(patient).split("/")[3:5], strict=True)),
-            password=PASSWORD + "x",
-        ),
-        "accounts.token_refresh": lambda: s("accounts.token_refresh")(refresh=tokens_for(patient)["refresh"]),
-        "hospitals.hospital_register": lambda: s("hospitals.hospital_register")(
-            actor=None,
-            name="Audit Care",
-            registration_number="AUD-1",
-            email="audit@example.com",
-            address="1 Road",
-            phone_number="+442079460000",
-            city="Leeds",
-        ),
-        "hospitals.hospital_approve": lambda: s("hospitals.hospital_approve")(
-            actor=superadmin, hospital=PendingHospitalFactory()
-        ),
-        "hospitals.hospital_reject": lambda: s("hospitals.hospital_reject")(
-            actor=superadmin, hospital=PendingHospitalFactory(), reason="No"
-        ),
-        "hospitals.hospital_set_active": lambda: s("hospitals.hospital_set_active")(
-            actor=superadmin, hospital=alpha, active=False
-        ),
-        "hospitals.hospital_update_profile": lambda: s("hospitals.hospital_update_profile")(
-            actor=alpha_admin, hospital=alpha, city="York"
-        ),
-        "doctors.doctor_create": lambda: make_doctor(alpha),
-        "doctors.doctor_update": in_alpha(
-            lambda: s("doctors.doctor_update")(actor=alpha_admin, hospital=alpha, doctor=make_doctor(alpha), fee=5)
-        ),
-        "doctors.doctor_invite": in_alpha(
-            lambda: s("doctors.doctor_invite")(actor=alpha_admin, hospital=alpha, doctor=make_doctor(alpha))
-        ),
-        "doctors.availability_set": in_alpha(
-            lambda: s("doctors.availability_set")(
-                actor=alpha_admin,
-                hospital=alpha,
-                doctor=make_doctor(alpha),
-                windows=[
-                    {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
-                ],
+    def password_set():
+        uid, token = password_link_path(patient).split("/")[3:5]
+        return lambda: s("accounts.password_set")(uid=uid, token=token, password=PASSWORD + "x")
+
+    def token_refresh():
+        refresh = tokens_for(patient)["refresh"]
+        return lambda: s("accounts.token_refresh")(refresh=refresh)
+
+    def pending(service, **kwargs):
+        def prepare():
+            hospital = PendingHospitalFactory()
+            return lambda: s(service)(actor=superadmin, hospital=hospital, **kwargs)
+
+        return prepare
+
+    def with_doctor(service, **kwargs):
+        def prepare():
+            doctor = make_doctor(alpha)
+            return in_alpha(lambda: s(service)(actor=alpha_admin, hospital=alpha, doctor=doctor, **kwargs))
+
+        return prepare
+
+    def book():
+        doctor, day = bookable_doctor(alpha, days=next(days))
+        return in_alpha(
+            lambda: s("appointments.appointment_book")(
+                actor=patient, hospital=alpha, doctor=doctor, date=day, time=dt.time(9)
             )
-        ),
-        "appointments.appointment_book": booked,
-        "appointments.appointment_cancel": lambda: in_alpha(
+        )
+
+    def cancel():
+        appointment = booked()
+        return in_alpha(
             lambda: s("appointments.appointment_cancel")(
-                actor=patient, hospital=alpha, appointment=booked(), by_patient=True
+                actor=patient, hospital=alpha, appointment=appointment, by_patient=True
             )
-        )(),
-        "appointments.appointment_complete": lambda: in_alpha(
-            lambda: s("appointments.appointment_complete")(actor=alpha_admin, hospital=alpha, appointment=started())
-        )(),
+        )
+
+    def complete():
+        appointment = started()
+        return in_alpha(
+            lambda: s("appointments.appointment_complete")(actor=alpha_admin, hospital=alpha, appointment=appointment)
+        )
+
+    window = {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
+    return {
+        "accounts.patient_register": (
+            "patient.registered",
+            ready(lambda: s("accounts.patient_register")(email="new@example.com", password=PASSWORD, name="New")),
+        ),
+        "accounts.user_update_profile": (
+            "user.profile_updated",
+            ready(lambda: s("accounts.user_update_profile")(actor=patient, name="Renamed")),
+        ),
+        "accounts.password_reset_request": (
+            "user.password_reset_requested",
+            ready(lambda: s("accounts.password_reset_request")(email=patient.email)),
+        ),
+        "accounts.password_set": ("user.password_set", password_set),
+        "accounts.token_refresh": ("auth.token_refreshed", token_refresh),
+        "hospitals.hospital_register": (
+            "hospital.registered",
+            ready(
+                lambda: s("hospitals.hospital_register")(
+                    actor=None,
+                    name="Audit Care",
+                    registration_number="AUD-1",
+                    email="audit@example.com",
+                    address="1 Road",
+                    phone_number="+442079460000",
+                    city="Leeds",
+                )
+            ),
+        ),
+        "hospitals.hospital_approve": ("hospital.approved", pending("hospitals.hospital_approve")),
+        "hospitals.hospital_reject": ("hospital.rejected", pending("hospitals.hospital_reject", reason="No")),
+        "hospitals.hospital_set_active": (
+            "hospital.deactivated",
+            ready(lambda: s("hospitals.hospital_set_active")(actor=superadmin, hospital=alpha, active=False)),
+        ),
+        "hospitals.hospital_update_profile": (
+            "hospital.profile_updated",
+            ready(lambda: s("hospitals.hospital_update_profile")(actor=alpha_admin, hospital=alpha, city="York")),
+        ),
+        "doctors.doctor_create": ("doctor.created", ready(lambda: make_doctor(alpha))),
+        "doctors.doctor_update": ("doctor.updated", with_doctor("doctors.doctor_update", fee=5)),
+        "doctors.doctor_invite": ("doctor.invited", with_doctor("doctors.doctor_invite")),
+        "doctors.availability_set": ("availability.set", with_doctor("doctors.availability_set", windows=[window])),
+        "appointments.appointment_book": ("appointment.booked", book),
+        "appointments.appointment_cancel": ("appointment.cancelled", cancel),
+        "appointments.appointment_complete": ("appointment.completed", complete),
     }
 
 
 def test_every_service_is_accounted_for(alpha, alpha_admin, superadmin, patient):
-    known = set(calls(alpha, alpha_admin, superadmin, patient)) | set(EXEMPT)
-    assert discovered_services() == known, "call the new service in calls() or exempt it with a reason"
+    known = set(cases(alpha, alpha_admin, superadmin, patient)) | set(EXEMPT)
+    assert discovered_services() == known, "call the new service in cases() or exempt it with a reason"
 
 
-def test_every_auditable_service_writes_an_audit_row(alpha, alpha_admin, superadmin):
+def test_every_auditable_service_records_its_own_action(alpha, alpha_admin, superadmin):
     patient = PatientFactory().user
-    for dotted, call in calls(alpha, alpha_admin, superadmin, patient).items():
+    missing = []
+    for dotted, (action, prepare) in cases(alpha, alpha_admin, superadmin, patient).items():
+        call = prepare()  # fixtures first: their own audit rows must not count
         last = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
         call()
-        assert AuditLog.objects.filter(id__gt=last).exists(), f"{dotted} wrote no audit row"
+        recorded = list(AuditLog.objects.filter(id__gt=last).values_list("action", flat=True))
+        if action not in recorded:
+            missing.append(f"{dotted} recorded {recorded}, not {action!r}")
+    assert not missing, "\n".join(missing)

@@ -1,5 +1,5 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission
@@ -38,10 +38,15 @@ class AuditLogListApi(ListAPIView):
 
     class OutputSerializer(serializers.ModelSerializer):
         user_email = serializers.EmailField(source="user.email", default=None, read_only=True, allow_null=True)
+        ip = serializers.SerializerMethodField(help_text="The client's address; null unless you are the superadmin.")
 
         class Meta:
             model = AuditLog
             fields = ["id", "timestamp", "action", "entity", "entity_id", "user", "user_email", "hospital", "ip"]
+
+        @extend_schema_field(serializers.IPAddressField(allow_null=True))
+        def get_ip(self, row) -> str | None:
+            return row.ip if self.context["request"].user.is_superadmin else None  # minimum necessary
 
     serializer_class = OutputSerializer
 

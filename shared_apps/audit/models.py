@@ -3,7 +3,7 @@ from django.utils import timezone
 
 
 class AuditLog(models.Model):
-    """One row per action. Append-only: a database trigger refuses UPDATE and DELETE (migration 0002)."""
+    """One row per action. Append-only: database triggers refuse UPDATE, DELETE (migration 0002) and TRUNCATE (0003)."""
 
     user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     hospital = models.ForeignKey(

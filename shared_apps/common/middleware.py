@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 
 from shared_apps.common.exceptions import json_error_response
 
@@ -20,3 +21,18 @@ class RequestSizeLimitMiddleware:
         if length > settings.MAX_REQUEST_BYTES:
             return json_error_response("payload_too_large", "The request body is too large.", 413)
         return self.get_response(request)
+
+
+class DashboardNoStoreMiddleware:
+    """Dashboard pages show patient data: no browser or proxy keeps a copy (`Cache-Control: no-store, private`),
+    so the back button after sign-out or a shared computer's cache shows nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and "dashboard" in match.namespaces:
+            add_never_cache_headers(response)
+        return response

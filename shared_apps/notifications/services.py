@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -42,18 +43,26 @@ def _enqueue(notification_id: int) -> None:
 def notification_claim(*, notification_id: int) -> Notification | None:
     """Claim a queued row for sending with a conditional update; None if another delivery already has it.
 
-    A redelivered task therefore never sends a second copy. A claim older than the stale timeout is reclaimable
-    (the worker died mid-send).
+    A redelivered task therefore never sends a second copy. An expired claim is reclaimable (the worker died
+    mid-send).
     """
     now = timezone.now()
-    stale = now - timezone.timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS)
     claimed = Notification.objects.filter(
-        Q(status=NotificationStatus.QUEUED) | Q(status=NotificationStatus.SENDING, claimed_at__lt=stale),
-        pk=notification_id,
+        Q(status=NotificationStatus.QUEUED) | _expired_claim(now), pk=notification_id
     ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return None
     return Notification.objects.get(pk=notification_id)
+
+
+def _expired_claim(now) -> Q:
+    """A `sending` row whose worker would have finished or been stopped by the send time limit by now.
+
+    NOTIFICATION_CLAIM_TIMEOUT_SECONDS exceeds NOTIFICATION_SEND_TIME_LIMIT_SECONDS (a system check), so a live
+    send is never taken over.
+    """
+    expired = now - timezone.timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS)
+    return Q(status=NotificationStatus.SENDING, claimed_at__lt=expired)
 
 
 def notification_deliver(*, notification: Notification) -> None:
@@ -67,7 +76,7 @@ def notification_deliver(*, notification: Notification) -> None:
     else:
         from shared_apps.notifications.sms import send_sms
 
-        body = render_to_string(f"sms/{notification.template}.txt", context).strip()
+        body = _render_text(f"sms/{notification.template}.txt", context).strip()
         send_sms(to=notification.recipient, body=body)
     _mark(notification, NotificationStatus.SENT)
 
@@ -91,8 +100,8 @@ def _send_email(notification: Notification, context: dict) -> None:
     name = notification.template
     hospital = context.get("hospital")
     context = {"logo_url": media_url(hospital.logo) if hospital else None, **context}
-    subject = render_to_string(f"emails/{name}.subject.txt", context).strip().replace("\n", " ")
-    text = render_to_string(f"emails/{name}.txt", context)
+    subject = " ".join(_render_text(f"emails/{name}.subject.txt", context).split())  # one line: no CR, no LF
+    text = _render_text(f"emails/{name}.txt", context)
     html = render_to_string(f"emails/{name}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.recipient])
     message.attach_alternative(html, "text/html")
@@ -101,14 +110,22 @@ def _send_email(notification: Notification, context: dict) -> None:
     message.send()
 
 
+def _render_text(name: str, context: dict) -> str:
+    """A plain-text part (subject, text body, SMS) with names as typed: autoescaping is for HTML, and the HTML part
+    (render_to_string) keeps it."""
+    return engines["django"].engine.get_template(name).render(Context(context, autoescape=False))
+
+
 def notifications_requeue_stale() -> int:
-    """Re-send rows left queued past the grace period (e.g. the broker was down at commit). Returns the count."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
-    ids = list(
-        Notification.objects.filter(status=NotificationStatus.QUEUED, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:1000]
-    )
+    """Re-send what the broker may have lost; returns the count.
+
+    Rows still queued past the grace period (the broker was down at commit), and rows whose claim expired: their
+    worker died mid-send and the broker, which keeps nothing on disk, may have lost the task message too.
+    """
+    now = timezone.now()
+    cutoff = now - timezone.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
+    stale = Q(status=NotificationStatus.QUEUED, created_at__lt=cutoff) | _expired_claim(now)
+    ids = list(Notification.objects.filter(stale).values_list("pk", flat=True)[:1000])
     for notification_id in ids:
         _enqueue(notification_id)
     return len(ids)

@@ -2,7 +2,9 @@ import logging
 import random
 
 from celery import shared_task
+from django.conf import settings
 
+from shared_apps.notifications.failures import delivery_error_is_permanent
 from shared_apps.notifications.services import (
     notification_claim,
     notification_deliver,
@@ -14,7 +16,13 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_ATTEMPTS - 1)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    time_limit=settings.NOTIFICATION_SEND_TIME_LIMIT_SECONDS,  # the claim outlives it (see services._expired_claim)
+)
 def notification_send(self, notification_id: int) -> None:
     """Send one outbox row (by id). Idempotent: only the delivery that claims the row sends it."""
     notification = notification_claim(notification_id=notification_id)
@@ -23,7 +31,7 @@ def notification_send(self, notification_id: int) -> None:
     try:
         notification_deliver(notification=notification)
     except Exception as exc:
-        final = notification.attempts >= MAX_ATTEMPTS
+        final = notification.attempts >= MAX_ATTEMPTS or delivery_error_is_permanent(exc)
         notification_release(notification=notification, error=f"{type(exc).__name__}: {exc}", final=final)
         logger.warning("Notification %s attempt %s failed: %s", notification_id, notification.attempts, exc)
         if not final:

@@ -29,3 +29,26 @@ def test_the_django_admin_offers_no_way_to_change_audit_rows(rf):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def _check_constraints_now():
+    """The row just added leaves deferred foreign-key checks pending, and PostgreSQL refuses TRUNCATE on a table
+    with pending trigger events whatever our trigger says."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_the_audit_log_cannot_be_truncated():
+    row = audit_record(actor=None, action="test.action", entity="thing", entity_id=1)
+    _check_constraints_now()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditlog")
+    assert AuditLog.objects.filter(pk=row.pk).exists()
+
+
+def test_nor_emptied_by_a_cascade_from_the_tables_it_points_to():
+    row = audit_record(actor=None, action="test.action", entity="thing", entity_id=1)
+    _check_constraints_now()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_user CASCADE")
+    assert AuditLog.objects.filter(pk=row.pk).exists()

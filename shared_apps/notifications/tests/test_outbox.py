@@ -7,9 +7,11 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from shared_apps.directory.models import BookingEntry
+from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.tenancy import hospital_context
+from shared_apps.notifications.checks import claim_outlives_the_send
 from shared_apps.notifications.models import Notification
-from shared_apps.notifications.services import notifications_requeue_stale
+from shared_apps.notifications.services import notification_queue, notifications_requeue_stale
 from shared_apps.notifications.tasks import MAX_ATTEMPTS, notification_send
 from shared_apps.notifications.tests.backends import RecordingSmsBackend
 from tenant_apps.appointments.models import Appointment
@@ -123,6 +125,25 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(booking, 
     assert notification.status == "sent"
 
 
+def test_the_requeue_job_resends_expired_claims_and_leaves_live_ones(booking, patient):
+    to_patient = Notification.objects.filter(template="appointment_booked", recipient=patient.email)
+    to_patient.update(status="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))  # its worker died
+    live = Notification.objects.filter(template="appointment_booked").exclude(recipient=patient.email)
+    live.update(status="sending", claimed_at=timezone.now())  # its worker may still be sending
+
+    with mock.patch.object(notification_send, "apply_async") as publish:
+        assert notifications_requeue_stale() == 1
+    assert [call.kwargs["args"] for call in publish.call_args_list] == [[to_patient.get().pk]]
+
+
+def test_a_claim_outlives_the_longest_send(settings):
+    assert claim_outlives_the_send() == []
+    settings.NOTIFICATION_CLAIM_TIMEOUT_SECONDS = settings.NOTIFICATION_SEND_TIME_LIMIT_SECONDS
+    assert [error.id for error in claim_outlives_the_send()] == ["notifications.E002"]
+    settings.NOTIFICATION_SEND_TIME_LIMIT_SECONDS = settings.EMAIL_TIMEOUT
+    assert [error.id for error in claim_outlives_the_send()] == ["notifications.E001"]
+
+
 def test_the_reminder_job_run_twice_queues_one_reminder(booking, alpha, patient):
     entry = BookingEntry.objects.get(appointment_id=booking["id"])
     BookingEntry.objects.filter(pk=entry.pk).update(starts_at=timezone.now() + dt.timedelta(hours=20))
@@ -200,3 +221,33 @@ def test_the_twilio_backend_refuses_to_start_unconfigured(settings):
     settings.TWILIO_ACCOUNT_SID = ""
     with pytest.raises(ImproperlyConfigured):
         TwilioSmsBackend()
+
+
+def test_plain_text_parts_show_names_as_typed_and_html_escapes_them(booking, alpha, patient, sms):
+    Hospital.objects.filter(pk=alpha.pk).update(name="A <b>&")
+    mail.outbox.clear()
+    deliver("appointment_booked")
+
+    to_patient = next(m for m in mail.outbox if m.to == [patient.email])
+    assert to_patient.subject == "Your appointment at A <b>& is booked"
+    assert "A <b>&" in to_patient.body
+    html = to_patient.alternatives[0][0]
+    assert "A &lt;b&gt;&amp;" in html
+    assert "A <b>&" not in html
+    assert sms[0][1].startswith("A <b>&:")
+
+
+def test_a_subject_is_one_line_whatever_line_breaks_a_name_holds(alpha):
+    Hospital.objects.filter(pk=alpha.pk).update(name="A <b>&\r\nBcc: x@example.com\rC")
+    notification = notification_queue(
+        channel="email",
+        recipient="applicant@example.com",
+        template="hospital_registered",
+        context={"hospital_id": alpha.pk},
+    )
+    mail.outbox.clear()
+    notification_send.apply(args=[notification.pk])
+
+    notification.refresh_from_db()
+    assert notification.status == "sent", notification.last_error
+    assert mail.outbox[0].subject == "We received your application, A <b>& Bcc: x@example.com C"

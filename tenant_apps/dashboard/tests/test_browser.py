@@ -37,6 +37,20 @@ def _media_root(settings, ui_media):
     settings.MEDIA_ROOT = ui_media
 
 
+@pytest.fixture(autouse=True)
+def no_csp_violation(page: Page):
+    """Chromium logs every resource or inline code that the Content-Security-Policy blocked: none may be."""
+    violations = []
+
+    def record(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", record)
+    yield violations
+    assert violations == []
+
+
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/")
     expect(page).to_have_url(re.compile(r"/sign-in/\?next=/$"))
@@ -178,6 +192,8 @@ def test_the_hospital_admins_working_day(page: Page, ui_server, screenshot, tmp_
     assert first_src
     assert second_src != first_src
     assert second_src.startswith("/media/logos/")
+    brand = "getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()"
+    assert page.evaluate(brand) == "#0a7a3d"  # the nonce'd <style> block applied under the CSP
     page.wait_for_function("() => document.querySelector('[data-testid=hospital-logo]')?.naturalWidth > 0")
     assert page.get_by_test_id("hospital-logo").evaluate("img => img.naturalWidth") == 120
     screenshot("11-profile")
@@ -251,3 +267,19 @@ def test_keyboard_and_a_small_screen(page: Page, ui_server, screenshot):
     screenshot("18-appointments-phone")
     nav(page, "Availability")
     screenshot("19-availability-index-phone")
+
+
+def test_the_public_pages_work_under_the_content_security_policy(page: Page, ui_server, screenshot):
+    """Swagger UI (drf-spectacular-sidecar), the registration form and the Django admin's sign-in, with no CSP
+    violation logged (checked by `no_csp_violation`)."""
+    platform = f"http://localhost:{ui_server['port']}"
+
+    page.goto(f"{platform}/api/docs/")
+    expect(page.locator(".opblock").first).to_be_visible()
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("RHMS API")
+    screenshot("20-api-docs")
+
+    page.goto(f"{platform}/")
+    expect(page.get_by_role("button", name="Apply")).to_be_visible()
+    page.goto(f"{platform}/admin/login/")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
