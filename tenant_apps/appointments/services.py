@@ -17,7 +17,7 @@ from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor, doctor_version_key
 from tenant_apps.doctors.selectors import availability_windows
-from tenant_apps.doctors.slots import Window, free_slots, local_datetime
+from tenant_apps.doctors.slots import Window, free_slots, local_datetime, slot_end
 
 CONSTRAINT_ERRORS = {
     "appointments_doctor_no_overlap": ("slot_taken", "This slot has just been booked by someone else."),
@@ -80,7 +80,7 @@ def appointment_book(
         appointment_date=date,
         appointment_time=time,
         starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=doctor.slot_minutes),
+        ends_at=slot_end(starts_at, doctor.slot_minutes),
         reason=reason.strip(),
     )
     appointment.full_clean(validate_constraints=False)  # the exclusion constraints are checked by the INSERT
