@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,7 +20,7 @@ from shared_apps.common.validation import LocalTimeField, StrictCharField, Stric
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import HospitalStatus
 from shared_apps.hospitals.tenancy import hospital_context
-from tenant_apps.appointments.calendar import appointment_ics
+from tenant_apps.appointments.calendar import CalendarRenderer, appointment_ics
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.appointments.selectors import (
     PATIENT,
@@ -289,13 +290,21 @@ class AppointmentCompleteApi(APIView):
 
 
 class AppointmentIcsApi(APIView):
+    """The appointment as an .ics file, for `Accept: text/calendar`, `*/*` or no Accept header; errors stay JSON."""
+
     permission_classes = [IsAuthenticated]
+    renderer_classes = [CalendarRenderer, JSONRenderer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error body: always in the API's JSON shape
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         operation_id="appointments_ics",
         responses={
             (200, "text/calendar"): OpenApiResponse(str, description="An iCalendar (RFC 5545) event."),
-            **error_responses(401, 404),
+            **{(code, "application/json"): body for code, body in error_responses(401, 404).items()},
         },
     )
     def get(self, request, appointment_id):
@@ -303,6 +312,6 @@ class AppointmentIcsApi(APIView):
         with hospital_context(hospital):
             appointment, _ = appointment_get_for(user=request.user, appointment_id=appointment_id, hospital=hospital)
             content = appointment_ics(appointment=appointment, hospital=hospital)
-        response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(content, content_type=f"{CalendarRenderer.media_type}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
         return response

@@ -4,9 +4,21 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
+from rest_framework.renderers import BaseRenderer
 
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment
+
+
+class CalendarRenderer(BaseRenderer):
+    """Lets DRF's content negotiation accept `Accept: text/calendar`; the body is the .ics bytes as built."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
 
 
 def appointment_ics(*, appointment: Appointment, hospital: Hospital) -> bytes:
