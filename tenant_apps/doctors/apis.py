@@ -5,7 +5,6 @@ the user's membership, and every tenant read or write happens inside `hospital_c
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -22,16 +21,15 @@ from shared_apps.common.validation import LocalDateTimeField, StrictCharField, v
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
-from tenant_apps.appointments.selectors import busy_intervals
-from tenant_apps.doctors.models import DoctorStatus, doctor_version_key
+from tenant_apps.doctors.models import Doctor, DoctorStatus, doctor_version_key
 from tenant_apps.doctors.selectors import (
-    availability_windows,
+    availability_body,
+    availability_range,
     doctor_get_for_staff,
     hospital_managed_by,
     hospital_of_doctor_for_staff,
 )
 from tenant_apps.doctors.services import availability_set, doctor_create, doctor_invite, doctor_update
-from tenant_apps.doctors.slots import Window, free_slots
 
 PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
 
@@ -243,16 +241,6 @@ class AvailabilityApi(APIView):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
 
-        def validate(self, attrs):
-            start, end = attrs.get("date_from"), attrs.get("date_to")
-            if start and end and end < start:
-                raise serializers.ValidationError({"to": ["Must not be before `from`."]})
-            if start and end and (end - start).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
-                raise serializers.ValidationError(
-                    {"to": [f"The range is capped at {settings.AVAILABILITY_MAX_RANGE_DAYS} days."]}
-                )
-            return attrs
-
     class OutputSerializer(serializers.Serializer):
         doctor_id = serializers.UUIDField()
         timezone = serializers.CharField()
@@ -276,11 +264,10 @@ class AvailabilityApi(APIView):
             if entry is None:
                 raise NotFound()
             hospital = entry.hospital
-            today = timezone.now().astimezone(hospital.zone).date()
-            date_from = filters.get("date_from") or today
-            date_to = filters.get("date_to") or date_from + dt.timedelta(days=6)
+            date_from, date_to = availability_range(hospital=hospital, **filters)
             with hospital_context(hospital):
-                return availability_body(hospital=hospital, doctor_id=doctor_id, date_from=date_from, date_to=date_to)
+                doctor = Doctor.objects.get(pk=entry.doctor_id)
+                return availability_body(hospital=hospital, doctor=doctor, date_from=date_from, date_to=date_to)
 
         return cached_json(
             request,
@@ -289,48 +276,6 @@ class AvailabilityApi(APIView):
             ttl=settings.AVAILABILITY_CACHE_SECONDS,
             build=build,
         )
-
-
-def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.date) -> dict:
-    """Windows and free slots of one doctor as JSON-ready data (call inside the hospital's schema).
-
-    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
-    hundreds of slots. The contract tests validate the body against the schema.
-    """
-    from tenant_apps.doctors.models import Doctor
-
-    doctor = Doctor.objects.get(pk=doctor_id)
-    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
-    slots = free_slots(
-        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
-        slot_minutes=doctor.slot_minutes,
-        zone=hospital.zone,
-        busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
-        now=timezone.now(),
-    )
-    return {
-        "doctor_id": str(doctor.pk),
-        "timezone": hospital.timezone,
-        "windows": [window_row(w) for w in windows],
-        "slots": [
-            {
-                "date": slot.date.isoformat(),
-                "time": slot.time.strftime("%H:%M"),
-                "starts_at": slot.starts_at.isoformat(timespec="seconds"),
-                "ends_at": slot.ends_at.isoformat(timespec="seconds"),
-            }
-            for slot in slots
-        ],
-    }
-
-
-def window_row(window) -> dict:
-    return {
-        "date": window.date.isoformat(),
-        "start_time": window.start_time.strftime("%H:%M"),
-        "end_time": window.end_time.strftime("%H:%M"),
-        "is_available": window.is_available,
-    }
 
 
 class AvailabilitySetApi(APIView):

@@ -1,6 +1,9 @@
 import datetime as dt
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from shared_apps.accounts.models import MembershipRole, User
 from shared_apps.accounts.selectors import membership_for
@@ -8,6 +11,11 @@ from shared_apps.common.errors import NotFound
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, DoctorAvailability
+from tenant_apps.doctors.slots import Window, free_slots
+
+# Availability is read at most this far from today, either way: far enough for any schedule, and far from the
+# calendar's ends (date arithmetic overflows at year 1 and 9999).
+AVAILABILITY_MAX_DAYS_AWAY = 3660
 
 
 def hospital_managed_by(user: User) -> Hospital | None:
@@ -59,3 +67,67 @@ def availability_windows(*, doctor: Doctor, date_from: dt.date, date_to: dt.date
     return DoctorAvailability.objects.filter(doctor=doctor, date__gte=date_from, date__lte=date_to).order_by(
         "date", "start_time", "is_available"
     )
+
+
+def availability_range(
+    *, hospital: Hospital, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The local dates an availability read covers: `date_from` defaults to the hospital's today, `date_to` to
+    six days later.
+
+    Raises ValidationError (400, fields `from`/`to`) for a date more than AVAILABILITY_MAX_DAYS_AWAY days from
+    today, `to` before `from`, or a range longer than AVAILABILITY_MAX_RANGE_DAYS (also when only `to` is given).
+    """
+    today = timezone.now().astimezone(hospital.zone).date()
+    reach = dt.timedelta(days=AVAILABILITY_MAX_DAYS_AWAY)
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not today - reach <= value <= today + reach:
+            raise ValidationError({name: [f"Must be within {AVAILABILITY_MAX_DAYS_AWAY} days of today."]})
+    date_from = date_from or today
+    date_to = date_to or date_from + dt.timedelta(days=6)
+    if date_to < date_from:
+        raise ValidationError({"to": ["Must not be before `from`."]})
+    if (date_to - date_from).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
+        raise ValidationError({"to": [f"The range is capped at {settings.AVAILABILITY_MAX_RANGE_DAYS} days."]})
+    return date_from, date_to
+
+
+def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> dict:
+    """Windows and free slots of one doctor as JSON-ready data (inside the hospital's schema).
+
+    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
+    hundreds of slots. The contract tests validate the body against the schema.
+    """
+    from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
+
+    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
+    slots = free_slots(
+        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
+        slot_minutes=doctor.slot_minutes,
+        zone=hospital.zone,
+        busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
+        now=timezone.now(),
+    )
+    return {
+        "doctor_id": str(doctor.pk),
+        "timezone": hospital.timezone,
+        "windows": [window_row(w) for w in windows],
+        "slots": [
+            {
+                "date": slot.date.isoformat(),
+                "time": slot.time.strftime("%H:%M"),
+                "starts_at": slot.starts_at.isoformat(timespec="seconds"),
+                "ends_at": slot.ends_at.isoformat(timespec="seconds"),
+            }
+            for slot in slots
+        ],
+    }
+
+
+def window_row(window: DoctorAvailability) -> dict:
+    return {
+        "date": window.date.isoformat(),
+        "start_time": window.start_time.strftime("%H:%M"),
+        "end_time": window.end_time.strftime("%H:%M"),
+        "is_available": window.is_available,
+    }
