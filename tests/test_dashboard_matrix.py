@@ -1,7 +1,8 @@
 """Every dashboard URL × every role, on hospital A's subdomain, against hospital A's objects.
 
 Outcomes: "login" (redirected to sign-in), "hidden" (404, as if nothing were there) or "ok" (2xx or 3xx: the page,
-or the mutation done). Every mutation is sent a valid request, so a refusal (4xx) is never mistaken for access. A route without a row in EXPECTED fails `test_every_route_has_a_row`.
+or the mutation done). Every mutation is sent a valid request, so a refusal (4xx) is never mistaken for access.
+A route without a row in EXPECTED fails `test_every_route_has_a_row`.
 """
 
 import pytest
