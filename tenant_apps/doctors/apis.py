@@ -138,7 +138,10 @@ class DoctorListCreateApi(APIView):
     @extend_schema(
         operation_id="doctors_create",
         request=InputSerializer,
-        responses={201: DoctorOutput, **error_responses(400, 401, 403, 409, codes={409: "`email_in_use` (invite)"})},
+        responses={
+            201: DoctorOutput,
+            **error_responses(400, 401, 403, 409, codes={409: "`email_in_use`, `email_taken` (invite)"}),
+        },
     )
     def post(self, request):
         hospital = hospital_managed_by(request.user)
@@ -205,7 +208,10 @@ class DoctorInviteApi(APIView):
     @extend_schema(
         operation_id="doctors_invite",
         request=None,
-        responses={200: DoctorOutput, **error_responses(401, 403, 404, 409, codes={409: "`email_in_use`"})},
+        responses={
+            200: DoctorOutput,
+            **error_responses(401, 403, 404, 409, codes={409: "`email_in_use`, `email_taken`"}),
+        },
         description="Create the doctor's login (or re-send the link) and email a set-password link.",
     )
     def post(self, request, doctor_id):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shared_apps.accounts.models import MembershipRole, Role, User
+from shared_apps.accounts.models import HospitalMembership, MembershipRole, Role, User
 from shared_apps.accounts.services import (
     membership_create,
     membership_set_active,
@@ -123,10 +123,15 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
 def doctor_invite(*, actor: User, hospital: Hospital, doctor: Doctor) -> Doctor:
     """Give the doctor a login (role doctor, membership of this hospital) and email a set-password link.
 
-    Inviting again re-sends the link. Raises Conflict("email_in_use", 409) when the email belongs to another
-    kind of account or to staff of another hospital.
+    Inviting again re-sends the link. An account belongs to one hospital's staff: raises Conflict("email_taken",
+    409) when another hospital holds the email (an active or a suspended membership; the message names none),
+    and Conflict("email_in_use", 409) when it belongs to another kind of account.
     Side effects: audit entry; invitation email after commit.
     """
+    if _staff_elsewhere(email=doctor.email, hospital=hospital):
+        raise Conflict(
+            "email_taken", "This email belongs to another hospital's staff.", fields={"email": [doctor.email]}
+        )
     user = doctor.user or staff_user_get_or_create(email=doctor.email, name=doctor.name, role=Role.DOCTOR)
     if not user.memberships.filter(hospital=hospital, is_active=True).exists():
         membership_create(user=user, hospital=hospital, role=MembershipRole.DOCTOR)
@@ -136,6 +141,12 @@ def doctor_invite(*, actor: User, hospital: Hospital, doctor: Doctor) -> Doctor:
     password_link_send(user=user, template="doctor_invited", hospital=hospital)
     audit_record(actor=actor, action="doctor.invited", entity="doctor", entity_id=doctor.pk, hospital=hospital)
     return doctor
+
+
+def _staff_elsewhere(*, email: str, hospital: Hospital) -> bool:
+    """Whether a membership of another hospital, active or suspended, holds this email's account."""
+    memberships = HospitalMembership.objects.filter(user__email__lower=email.strip().lower())
+    return memberships.exclude(hospital=hospital).exists()
 
 
 def _window_errors(windows: list[dict], today: dt.date) -> list[str]:
