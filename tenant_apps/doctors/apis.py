@@ -11,7 +11,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.accounts.access import staff_access
 from shared_apps.accounts.permissions import IsStaff
+from shared_apps.common.apis import HospitalScopedApi
+from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
@@ -21,13 +24,11 @@ from shared_apps.common.validation import LocalDateTimeField, StrictCharField, v
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
-from tenant_apps.doctors.models import Doctor, DoctorStatus, doctor_version_key
+from tenant_apps.doctors.models import Doctor, DoctorStatus
 from tenant_apps.doctors.selectors import (
     availability_body,
     availability_range,
     doctor_get_for_staff,
-    hospital_managed_by,
-    hospital_of_doctor_for_staff,
 )
 from tenant_apps.doctors.services import availability_set, doctor_create, doctor_invite, doctor_update
 
@@ -144,9 +145,10 @@ class DoctorListCreateApi(APIView):
         },
     )
     def post(self, request):
-        hospital = hospital_managed_by(request.user)
-        if hospital is None:
+        access = staff_access(request.user)
+        if access is None or not access.is_admin:
             raise ApplicationError("permission_denied", "Only a hospital admin can add doctors.", status=403)
+        hospital = access.hospital
         data = validated(self.InputSerializer, request.data)
         with hospital_context(hospital):
             doctor = doctor_create(actor=request.user, hospital=hospital, **data)
@@ -179,13 +181,15 @@ class DoctorDetailApi(APIView):
         return Response(DirectoryDoctorOutput(entry).data)
 
     def _staff_view(self, request, doctor_id) -> dict | None:
-        try:
-            hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-            with hospital_context(hospital):
-                doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
-                return DoctorOutput(doctor, context={"hospital": hospital}).data
-        except NotFound:
+        access = staff_access(request.user)
+        if access is None:
             return None
+        with hospital_context(access.hospital):
+            try:
+                doctor = doctor_get_for_staff(access=access, doctor_id=doctor_id, manage=False)
+            except NotFound:
+                return None
+            return DoctorOutput(doctor, context={"hospital": access.hospital}).data
 
     @extend_schema(
         operation_id="doctors_update",
@@ -195,15 +199,17 @@ class DoctorDetailApi(APIView):
     )
     def patch(self, request, doctor_id):
         data = validated(self.InputSerializer, request.data, partial=True)
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
-            doctor = doctor_update(actor=request.user, hospital=hospital, doctor=doctor, **data)
-            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+        access = staff_access(request.user)
+        if access is None:
+            raise NotFound()
+        with hospital_context(access.hospital):
+            doctor = doctor_get_for_staff(access=access, doctor_id=doctor_id, manage=True)
+            doctor = doctor_update(actor=request.user, hospital=access.hospital, doctor=doctor, **data)
+            return Response(DoctorOutput(doctor, context={"hospital": access.hospital}).data)
 
 
-class DoctorInviteApi(APIView):
-    permission_classes = [IsStaff]
+class DoctorInviteApi(HospitalScopedApi):
+    missing_access = 404
 
     @extend_schema(
         operation_id="doctors_invite",
@@ -215,11 +221,9 @@ class DoctorInviteApi(APIView):
         description="Create the doctor's login (or re-send the link) and email a set-password link.",
     )
     def post(self, request, doctor_id):
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
-            doctor = doctor_invite(actor=request.user, hospital=hospital, doctor=doctor)
-            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+        doctor = doctor_get_for_staff(access=self.access, doctor_id=doctor_id, manage=True)
+        doctor = doctor_invite(actor=request.user, hospital=self.hospital, doctor=doctor)
+        return Response(DoctorOutput(doctor, context={"hospital": self.hospital}).data)
 
 
 class WindowSerializer(serializers.Serializer):
@@ -284,8 +288,8 @@ class AvailabilityApi(APIView):
         )
 
 
-class AvailabilitySetApi(APIView):
-    permission_classes = [IsStaff]
+class AvailabilitySetApi(HospitalScopedApi):
+    missing_access = 404
 
     class InputSerializer(serializers.Serializer):
         windows = WindowSerializer(many=True, allow_empty=True, max_length=500)
@@ -303,8 +307,6 @@ class AvailabilitySetApi(APIView):
     )
     def post(self, request, doctor_id):
         data = validated(self.InputSerializer, request.data)
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
-            windows = availability_set(actor=request.user, hospital=hospital, doctor=doctor, **data)
-            return Response(self.OutputSerializer({"windows": windows}).data)
+        doctor = doctor_get_for_staff(access=self.access, doctor_id=doctor_id, manage=False)
+        windows = availability_set(actor=request.user, hospital=self.hospital, doctor=doctor, **data)
+        return Response(self.OutputSerializer({"windows": windows}).data)
