@@ -37,6 +37,8 @@ EXEMPT = {
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",
     "directory.doctor_entries_relist": "read-model refresh inside hospital_set_active, which audits",
+    "doctors.availability_window_add": "rebuilds one date for availability_set, which audits",
+    "doctors.availability_window_remove": "rebuilds one date for availability_set, which audits",
     "doctors.doctor_entry_sync": "read-model copy inside doctor services (which audit) and rebuild_directory",
     "hospitals.platform_ensure": "one-time platform setup by a management command",
     "notifications.notification_queue": "outbox row for a change that is audited",
@@ -45,7 +47,6 @@ EXEMPT = {
     "notifications.notification_release": "delivery bookkeeping, recorded on the notification row",
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
     "appointments.appointment_reminders_queue": "system job; its outbox rows are the record",
-    "appointments.patient_bookings_version_key": "names a cache key; changes nothing",
 }
 
 
@@ -132,9 +133,7 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
     def cancel():
         appointment = booked()
         return in_alpha(
-            lambda: s("appointments.appointment_cancel")(
-                actor=patient, hospital=alpha, appointment=appointment, by_patient=True
-            )
+            lambda: s("appointments.appointment_cancel")(actor=patient, hospital=alpha, appointment=appointment)
         )
 
     def complete():

@@ -1,7 +1,16 @@
+"""The one list style: page-number pagination whose total is counted by the page query itself (COUNT(*) OVER ()).
+
+One round trip per page instead of DRF's two (COUNT, then the page). It is REST_FRAMEWORK's default pagination
+class, so ListAPIViews use it; hand-built (cached) lists call `paginate_in_one_query`.
+"""
+
 from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_PAGE = 1_000_000
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -11,34 +20,42 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        self.request = request
+        size = self.get_page_size(request)
+        try:
+            page = int(request.query_params.get(self.page_query_param, 1))
+        except ValueError:
+            page = 0
+        if page < 1 or page > MAX_PAGE:  # a huge page would overflow PostgreSQL's bigint OFFSET
+            raise NotFound("Invalid page.")
+        offset = (page - 1) * size
+        objects = list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + size])
+        if not objects and page > 1:
+            raise NotFound("Invalid page.")
+        self.total = objects[0]._total if objects else 0
+        self.number, self.size = page, size
+        return objects
 
-MAX_PAGE = 1_000_000
+    def page_body(self, results: list) -> dict:
+        """`{count, next, previous, results}` for the page that `paginate_queryset` fetched."""
+        url = self.request.build_absolute_uri()
+        page = self.number
+        next_url = replace_query_param(url, self.page_query_param, page + 1) if page * self.size < self.total else None
+        if page == 1:
+            previous_url = None
+        elif page == 2:
+            previous_url = remove_query_param(url, self.page_query_param)
+        else:
+            previous_url = replace_query_param(url, self.page_query_param, page - 1)
+        return {"count": self.total, "next": next_url, "previous": previous_url, "results": results}
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(self.page_body(data))
 
 
 def paginate_in_one_query(request, queryset: QuerySet, row) -> dict:
-    """PageNumberPagination's body, with the total counted by the page query itself (COUNT(*) OVER ()).
-
-    For hot lists: one round trip instead of two. `row(obj)` turns each object into its JSON dict.
-    """
+    """The page body of `queryset` for a hand-built list; `row(obj)` turns each object into its JSON dict."""
     paginator = PageNumberPagination()
-    size = paginator.get_page_size(request)
-    try:
-        page = int(request.query_params.get("page", 1))
-    except ValueError:
-        page = 0
-    if page < 1 or page > MAX_PAGE:  # a huge page would overflow PostgreSQL's bigint OFFSET
-        raise NotFound("Invalid page.")
-    offset = (page - 1) * size
-    objects = list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + size])
-    if not objects and page > 1:
-        raise NotFound("Invalid page.")
-    total = objects[0]._total if objects else 0
-    url = request.build_absolute_uri()
-    next_url = replace_query_param(url, "page", page + 1) if offset + size < total else None
-    if page == 1:
-        previous_url = None
-    elif page == 2:
-        previous_url = remove_query_param(url, "page")
-    else:
-        previous_url = replace_query_param(url, "page", page - 1)
-    return {"count": total, "next": next_url, "previous": previous_url, "results": [row(o) for o in objects]}
+    objects = paginator.paginate_queryset(queryset, request)
+    return paginator.page_body([row(o) for o in objects])

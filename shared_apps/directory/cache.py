@@ -5,9 +5,8 @@ Every write that changes what patients browse calls `catalog_changed()`; see sha
 
 from django.conf import settings
 
+from shared_apps.common.cache_versions import CATALOG_VERSION
 from shared_apps.common.response_cache import bump_after_commit, cached_json
-
-CATALOG_VERSION = "catalog:version"
 
 
 def catalog_changed() -> None:

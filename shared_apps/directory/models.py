@@ -9,6 +9,25 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from shared_apps.hospitals.models import HospitalStatus
+
+
+class DoctorStatus(models.TextChoices):
+    """A doctor's status (tenant_apps.doctors.models.Doctor.status), mirrored on their directory row."""
+
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+
+
+def hospital_is_open(hospital) -> bool:
+    """Whether a hospital's doctors are shown to patients and bookable: approved and active."""
+    return hospital.status == HospitalStatus.APPROVED and hospital.is_active
+
+
+def doctor_is_listed(*, status: str, hospital) -> bool:
+    """The one "is this doctor listed" rule: an active doctor of an open hospital (DoctorEntry.listed)."""
+    return status == DoctorStatus.ACTIVE and hospital_is_open(hospital)
+
 
 class DoctorEntry(models.Model):
     doctor_id = models.UUIDField(primary_key=True)

@@ -1,5 +1,5 @@
 from shared_apps.directory.cache import catalog_changed
-from shared_apps.directory.models import DoctorEntry
+from shared_apps.directory.models import DoctorEntry, DoctorStatus, doctor_is_listed, hospital_is_open
 
 
 def doctor_entry_write(
@@ -19,7 +19,7 @@ def doctor_entry_write(
             "slot_minutes": slot_minutes,
             "status": status,
             "city": hospital.city,
-            "listed": status == "active" and hospital.status == "approved" and hospital.is_active,
+            "listed": doctor_is_listed(status=status, hospital=hospital),
         },
     )
     catalog_changed()
@@ -30,7 +30,7 @@ def doctor_entries_relist(*, hospital) -> int:
     """Recompute `listed` for every doctor of a hospital after its status or activity changed."""
     from django.db.models import Case, Value, When
 
-    visible = hospital.status == "approved" and hospital.is_active
+    visible = hospital_is_open(hospital)
     return DoctorEntry.objects.filter(hospital=hospital).update(
-        listed=Case(When(status="active", then=Value(visible)), default=Value(False))
+        listed=Case(When(status=DoctorStatus.ACTIVE, then=Value(visible)), default=Value(False))
     )

@@ -5,34 +5,33 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.accounts.idempotency import HEADER, idempotent_response
-from shared_apps.accounts.permissions import IsPatient, IsStaff
-from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.accounts.permissions import IsPatient
+from shared_apps.common.apis import HospitalScopedApi
+from shared_apps.common.cache_versions import patient_bookings_version_key
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
 from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
-from shared_apps.directory.selectors import doctor_entry_get
-from shared_apps.hospitals.models import HospitalStatus
 from shared_apps.hospitals.tenancy import hospital_context
-from tenant_apps.appointments.calendar import appointment_ics
+from tenant_apps.appointments.calendar import CalendarRenderer, appointment_ics
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.appointments.selectors import (
-    PATIENT,
     appointment_get_for,
     appointment_list_for_staff,
     booking_list_for_patient,
     hospital_of_appointment_for,
+    hospital_of_bookable_doctor,
 )
 from tenant_apps.appointments.services import (
     appointment_book,
     appointment_cancel,
     appointment_complete,
-    patient_bookings_version_key,
 )
 from tenant_apps.doctors.models import Doctor
 
@@ -169,12 +168,9 @@ class AppointmentBookApi(APIView):
         return idempotent_response(request, scope="appointments.book", handler=lambda: self._book(request, data))
 
     def _book(self, request, data) -> Response:
-        entry = doctor_entry_get(doctor_id=data["doctor_id"])
-        if entry is None or entry.hospital.status != HospitalStatus.APPROVED or not entry.hospital.is_active:
-            raise NotFound("No such doctor.")
-        hospital = entry.hospital
+        hospital = hospital_of_bookable_doctor(doctor_id=data["doctor_id"])
         with hospital_context(hospital):
-            doctor = Doctor.objects.get(pk=entry.doctor_id)
+            doctor = Doctor.objects.get(pk=data["doctor_id"])
             appointment = appointment_book(
                 actor=request.user,
                 hospital=hospital,
@@ -218,9 +214,8 @@ class PatientAppointmentListApi(APIView):
         )
 
 
-class HospitalAppointmentListApi(APIView):
+class HospitalAppointmentListApi(HospitalScopedApi):
     pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
-    permission_classes = [IsStaff]
 
     class FilterSerializer(serializers.Serializer):
         date_from = serializers.DateField(required=False)
@@ -235,18 +230,11 @@ class HospitalAppointmentListApi(APIView):
         description="The hospital's appointments: all of them for its admins, their own for a doctor.",
     )
     def get(self, request):
-        from shared_apps.accounts.selectors import membership_for
-
         filters = validated(self.FilterSerializer, request.query_params)
-        membership = membership_for(request.user)
-        if membership is None:
-            raise ApplicationError("permission_denied", "You are not staff of any hospital.", status=403)
-        hospital = membership.hospital
-        with hospital_context(hospital):
-            appointments = appointment_list_for_staff(user=request.user, hospital=hospital, **filters)
-            body = paginate_in_one_query(
-                request, appointments, lambda a: StaffAppointmentOutput(a, context={"hospital": hospital}).data
-            )
+        appointments = appointment_list_for_staff(access=self.access, **filters)
+        body = paginate_in_one_query(
+            request, appointments, lambda a: StaffAppointmentOutput(a, context={"hospital": self.hospital}).data
+        )
         return Response(body)
 
 
@@ -257,9 +245,9 @@ class AppointmentDetailApi(APIView):
         operation_id="appointments_retrieve", responses={200: AppointmentOutput, **error_responses(401, 404)}
     )
     def get(self, request, appointment_id):
-        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
         with hospital_context(hospital):
-            appointment, _ = appointment_get_for(user=request.user, appointment_id=appointment_id, hospital=hospital)
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
             return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
 
 
@@ -277,16 +265,13 @@ class AppointmentCancelApi(APIView):
     )
     def post(self, request, appointment_id):
         data = validated(self.InputSerializer, request.data)
-        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
         with hospital_context(hospital):
-            appointment, capacity = appointment_get_for(
-                user=request.user, appointment_id=appointment_id, hospital=hospital
-            )
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
             appointment = appointment_cancel(
                 actor=request.user,
                 hospital=hospital,
                 appointment=appointment,
-                by_patient=capacity == PATIENT,
                 reason=data["reason"],
             )
             return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
@@ -302,34 +287,36 @@ class AppointmentCompleteApi(APIView):
         description="The hospital's admins or the doctor, once the appointment has started.",
     )
     def post(self, request, appointment_id):
-        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
         with hospital_context(hospital):
-            appointment, capacity = appointment_get_for(
-                user=request.user, appointment_id=appointment_id, hospital=hospital
-            )
-            if capacity == PATIENT:
-                raise ApplicationError(
-                    "permission_denied", "Only the hospital can complete an appointment.", status=403
-                )
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
             appointment = appointment_complete(actor=request.user, hospital=hospital, appointment=appointment)
             return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
 
 
 class AppointmentIcsApi(APIView):
+    """The appointment as an .ics file, for `Accept: text/calendar`, `*/*` or no Accept header; errors stay JSON."""
+
     permission_classes = [IsAuthenticated]
+    renderer_classes = [CalendarRenderer, JSONRenderer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error body: always in the API's JSON shape
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         operation_id="appointments_ics",
         responses={
             (200, "text/calendar"): OpenApiResponse(str, description="An iCalendar (RFC 5545) event."),
-            **error_responses(401, 404),
+            **{(code, "application/json"): body for code, body in error_responses(401, 404).items()},
         },
     )
     def get(self, request, appointment_id):
-        hospital = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
         with hospital_context(hospital):
-            appointment, _ = appointment_get_for(user=request.user, appointment_id=appointment_id, hospital=hospital)
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
             content = appointment_ics(appointment=appointment, hospital=hospital)
-        response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(content, content_type=f"{CalendarRenderer.media_type}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
         return response

@@ -3,10 +3,11 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from shared_apps.accounts.models import MembershipRole, User
-from shared_apps.accounts.selectors import membership_for
+from shared_apps.accounts.access import StaffAccess, staff_access
+from shared_apps.accounts.models import User
 from shared_apps.common.errors import NotFound
-from shared_apps.directory.models import BookingEntry
+from shared_apps.directory.models import BookingEntry, hospital_is_open
+from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor
@@ -14,44 +15,50 @@ from tenant_apps.doctors.models import Doctor
 PATIENT, ADMIN, DOCTOR = "patient", "admin", "doctor"
 
 
-def hospital_of_appointment_for(*, user: User, appointment_id) -> Hospital:
-    """The hospital of an appointment that `user` may see (its patient, or staff there); NotFound otherwise.
+def hospital_of_bookable_doctor(*, doctor_id) -> Hospital:
+    """The hospital of a doctor patients may try to book: one of an open hospital (the booking service then checks
+    the doctor and the slot). NotFound ("No such doctor.") otherwise. Read in the public schema.
+    """
+    entry = doctor_entry_get(doctor_id=doctor_id)
+    if entry is None or not hospital_is_open(entry.hospital):
+        raise NotFound("No such doctor.")
+    return entry.hospital
+
+
+def hospital_of_appointment_for(*, user: User, appointment_id) -> tuple[Hospital, StaffAccess | None]:
+    """The hospital of an appointment that `user` may see (its patient, or staff there) and the user's staff access
+    there (None for the patient); NotFound otherwise.
 
     Read in the public schema; `appointment_get_for` then finishes the check inside the hospital's schema.
     """
     entry = BookingEntry.objects.select_related("hospital").filter(appointment_id=appointment_id).first()
     if entry is None:
         raise NotFound()
-    if entry.patient_id == user.pk:
-        return entry.hospital
-    membership = membership_for(user)
-    if membership is None or membership.hospital_id != entry.hospital_id:
+    access = staff_access(user, entry.hospital)
+    if access is None and entry.patient_id != user.pk:
         raise NotFound()
-    return entry.hospital
+    return entry.hospital, access
 
 
-def appointment_get_for(*, user: User, appointment_id, hospital: Hospital) -> tuple[Appointment, str]:
+def appointment_get_for(*, user: User, access: StaffAccess | None, appointment_id) -> tuple[Appointment, str]:
     """Inside the hospital's schema: the appointment and the capacity in which `user` sees it (patient, admin or
-    doctor). NotFound for anyone else: another patient, another hospital's staff, another doctor.
+    doctor), given the user's staff access there. NotFound for anyone else: another patient, another doctor.
     """
     appointment = Appointment.objects.select_related("doctor", "patient").filter(pk=appointment_id).first()
     if appointment is None:
         raise NotFound()
     if appointment.patient_id == user.pk:
         return appointment, PATIENT
-    membership = membership_for(user)
-    if membership is not None and membership.hospital_id == hospital.pk:
-        if membership.role == MembershipRole.HOSPITAL_ADMIN:
-            return appointment, ADMIN
-        if appointment.doctor.user_id == user.pk:
-            return appointment, DOCTOR
+    if access is not None and access.is_admin:
+        return appointment, ADMIN
+    if access is not None and appointment.doctor.user_id == user.pk:
+        return appointment, DOCTOR
     raise NotFound()
 
 
 def appointment_list_for_staff(
     *,
-    user: User,
-    hospital: Hospital,
+    access: StaffAccess,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     doctor_id=None,
@@ -59,11 +66,8 @@ def appointment_list_for_staff(
 ) -> QuerySet[Appointment]:
     """Inside the hospital's schema: all appointments for its admins, only their own for a doctor."""
     appointments = Appointment.objects.select_related("doctor", "patient")
-    membership = membership_for(user)
-    if membership is None or membership.hospital_id != hospital.pk:
-        return appointments.none()
-    if membership.role != MembershipRole.HOSPITAL_ADMIN:
-        appointments = appointments.filter(doctor__user=user)
+    if not access.is_admin:
+        appointments = appointments.filter(doctor__user=access.user)
     if date_from:
         appointments = appointments.filter(appointment_date__gte=date_from)
     if date_to:

@@ -8,16 +8,17 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
-from shared_apps.common.errors import Conflict
+from shared_apps.common.cache_versions import doctor_version_key, patient_bookings_version_key
+from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
-from tenant_apps.doctors.models import Doctor, doctor_version_key
+from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import availability_windows
-from tenant_apps.doctors.slots import Window, free_slots, local_datetime
+from tenant_apps.doctors.slots import Window, free_slots, local_datetime, slot_end
 
 CONSTRAINT_ERRORS = {
     "appointments_doctor_no_overlap": ("slot_taken", "This slot has just been booked by someone else."),
@@ -80,7 +81,7 @@ def appointment_book(
         appointment_date=date,
         appointment_time=time,
         starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=doctor.slot_minutes),
+        ends_at=slot_end(starts_at, doctor.slot_minutes),
         reason=reason.strip(),
     )
     appointment.full_clean(validate_constraints=False)  # the exclusion constraints are checked by the INSERT
@@ -121,11 +122,6 @@ def _booking_recipients(appointment: Appointment) -> list[tuple[str, str, str]]:
         recipients.append((Channel.SMS, patient.phone_number, "patient"))
     recipients.append((Channel.EMAIL, appointment.doctor.email, "doctor"))
     return recipients
-
-
-def patient_bookings_version_key(user_id) -> str:
-    """Cache version of one patient's list of appointments (bumped by their bookings and changes to them)."""
-    return f"patient:{user_id}:bookings"
 
 
 def _schedule_changed(appointment: Appointment) -> None:
@@ -186,15 +182,15 @@ def _lock_booked(appointment: Appointment) -> Appointment:
 
 
 @transaction.atomic
-def appointment_cancel(
-    *, actor: User, hospital: Hospital, appointment: Appointment, by_patient: bool, reason: str = ""
-) -> Appointment:
-    """Cancel a booked appointment; its slot is free again at once.
+def appointment_cancel(*, actor: User, hospital: Hospital, appointment: Appointment, reason: str = "") -> Appointment:
+    """Cancel a booked appointment, as its patient or as staff who may see it; its slot is free again at once.
 
-    A patient may cancel only before the start time. Raises Conflict("invalid_state", 409) unless booked, or
-    when a patient is too late. Side effects: directory row, audit entry, notice to the other party.
+    The patient may cancel only before the start time; staff always can. Raises Conflict("invalid_state", 409)
+    unless booked, or when the patient is too late. Side effects: directory row, audit entry, notice to the
+    other party.
     """
     appointment = _lock_booked(appointment)
+    by_patient = appointment.patient_id == actor.pk
     if by_patient and appointment.starts_at <= timezone.now():
         raise Conflict("invalid_state", "This appointment has already started; contact the hospital.")
     appointment.status = AppointmentStatus.CANCELLED
@@ -221,10 +217,13 @@ def appointment_cancel(
 
 @transaction.atomic
 def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appointment) -> Appointment:
-    """Mark a booked appointment completed, not before its start time.
+    """Mark a booked appointment completed, as staff who may see it, not before its start time.
 
-    Raises Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, audit entry.
+    Raises ApplicationError("permission_denied", 403) for the appointment's own patient, and
+    Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, audit entry.
     """
+    if appointment.patient_id == actor.pk:
+        raise ApplicationError("permission_denied", "Only the hospital can complete an appointment.", status=403)
     appointment = _lock_booked(appointment)
     if appointment.starts_at > timezone.now():
         raise Conflict("invalid_state", "An appointment cannot be completed before it starts.")

@@ -8,7 +8,7 @@ from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.phone import normalize_phone_number
 from shared_apps.hospitals.forms import TIMEZONE_CHOICES
 from tenant_apps.appointments.models import AppointmentStatus
-from tenant_apps.dashboard.access import staff_membership
+from tenant_apps.dashboard.access import request_staff_access
 from tenant_apps.doctors.models import DoctorStatus
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -37,7 +37,7 @@ class HospitalSignInForm(AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         self.request.user = user
-        if staff_membership(self.request) is None:
+        if request_staff_access(self.request) is None:
             raise self.get_invalid_login_error()
 
 

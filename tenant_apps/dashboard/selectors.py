@@ -8,16 +8,16 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
-from shared_apps.accounts.models import MembershipRole, User
-from shared_apps.accounts.selectors import membership_for
+from shared_apps.accounts.access import StaffAccess
+from shared_apps.accounts.models import User
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import appointment_list_for_staff, busy_intervals
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
-from tenant_apps.doctors.selectors import availability_windows, doctor_list
+from tenant_apps.doctors.selectors import availability_windows, doctors_for_staff
 from tenant_apps.doctors.slots import Window, free_slots
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
@@ -33,17 +33,6 @@ def local_today(hospital: Hospital) -> dt.date:
 def week_start(day: dt.date) -> dt.date:
     """The Monday of `day`'s week."""
     return day - dt.timedelta(days=day.weekday())
-
-
-def doctors_for_staff(*, user: User, hospital: Hospital, status: str = "") -> QuerySet[Doctor]:
-    """The doctors `user` may see in the dashboard: every doctor for the admin, their own record for a doctor."""
-    membership = membership_for(user)
-    if membership is None or membership.hospital_id != hospital.pk:
-        return Doctor.objects.none()
-    doctors = doctor_list(status=status)
-    if membership.role != MembershipRole.HOSPITAL_ADMIN:
-        doctors = doctors.filter(user=user)
-    return doctors
 
 
 def own_doctor(*, user: User) -> Doctor | None:
@@ -162,16 +151,17 @@ class Overview:
         return None if self.cancellation_rate is None else round(self.cancellation_rate * 100)
 
 
-def overview_for(*, user: User, hospital: Hospital) -> Overview:
+def overview_for(*, access: StaffAccess) -> Overview:
     """The overview page: today's and upcoming appointments, this week's counts by status, cancellation rate and
     utilisation (of active doctors), and the doctors available today — of the whole hospital for its admin, of
     themself for a doctor.
     """
+    hospital = access.hospital
     today = local_today(hospital)
     monday = week_start(today)
     sunday = monday + dt.timedelta(days=6)
-    doctors = list(doctors_for_staff(user=user, hospital=hospital))
-    staff_list = {"user": user, "hospital": hospital}
+    doctors = list(doctors_for_staff(access=access))
+    staff_list = {"access": access}
 
     todays = list(appointment_list_for_staff(**staff_list, date_from=today, date_to=today))
     upcoming = list(
@@ -241,17 +231,6 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
             )
         )
     return days
-
-
-def windows_on(*, doctor: Doctor, day: dt.date, without: DoctorAvailability | None = None) -> list[dict]:
-    """One date's windows of a doctor (less `without`), in the shape availability_set takes: it replaces a whole
-    date, so adding or removing one window means sending the date's full new list.
-    """
-    return [
-        {"date": w.date, "start_time": w.start_time, "end_time": w.end_time, "is_available": w.is_available}
-        for w in availability_windows(doctor=doctor, date_from=day, date_to=day)
-        if without is None or w.pk != without.pk
-    ]
 
 
 def window_get(*, doctor: Doctor, window_id: int) -> DoctorAvailability | None:

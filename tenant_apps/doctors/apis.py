@@ -5,14 +5,16 @@ the user's membership, and every tenant read or write happens inside `hospital_c
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.accounts.access import staff_access
 from shared_apps.accounts.permissions import IsStaff
+from shared_apps.common.apis import HospitalScopedApi
+from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
@@ -22,16 +24,13 @@ from shared_apps.common.validation import LocalDateTimeField, StrictCharField, v
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
-from tenant_apps.appointments.selectors import busy_intervals
-from tenant_apps.doctors.models import DoctorStatus, doctor_version_key
+from tenant_apps.doctors.models import Doctor, DoctorStatus
 from tenant_apps.doctors.selectors import (
-    availability_windows,
+    availability_body,
+    availability_range,
     doctor_get_for_staff,
-    hospital_managed_by,
-    hospital_of_doctor_for_staff,
 )
 from tenant_apps.doctors.services import availability_set, doctor_create, doctor_invite, doctor_update
-from tenant_apps.doctors.slots import Window, free_slots
 
 PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
 
@@ -140,12 +139,16 @@ class DoctorListCreateApi(APIView):
     @extend_schema(
         operation_id="doctors_create",
         request=InputSerializer,
-        responses={201: DoctorOutput, **error_responses(400, 401, 403, 409, codes={409: "`email_in_use` (invite)"})},
+        responses={
+            201: DoctorOutput,
+            **error_responses(400, 401, 403, 409, codes={409: "`email_in_use`, `email_taken` (invite)"}),
+        },
     )
     def post(self, request):
-        hospital = hospital_managed_by(request.user)
-        if hospital is None:
+        access = staff_access(request.user)
+        if access is None or not access.is_admin:
             raise ApplicationError("permission_denied", "Only a hospital admin can add doctors.", status=403)
+        hospital = access.hospital
         data = validated(self.InputSerializer, request.data)
         with hospital_context(hospital):
             doctor = doctor_create(actor=request.user, hospital=hospital, **data)
@@ -178,13 +181,15 @@ class DoctorDetailApi(APIView):
         return Response(DirectoryDoctorOutput(entry).data)
 
     def _staff_view(self, request, doctor_id) -> dict | None:
-        try:
-            hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-            with hospital_context(hospital):
-                doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
-                return DoctorOutput(doctor, context={"hospital": hospital}).data
-        except NotFound:
+        access = staff_access(request.user)
+        if access is None:
             return None
+        with hospital_context(access.hospital):
+            try:
+                doctor = doctor_get_for_staff(access=access, doctor_id=doctor_id, manage=False)
+            except NotFound:
+                return None
+            return DoctorOutput(doctor, context={"hospital": access.hospital}).data
 
     @extend_schema(
         operation_id="doctors_update",
@@ -194,28 +199,31 @@ class DoctorDetailApi(APIView):
     )
     def patch(self, request, doctor_id):
         data = validated(self.InputSerializer, request.data, partial=True)
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
-            doctor = doctor_update(actor=request.user, hospital=hospital, doctor=doctor, **data)
-            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+        access = staff_access(request.user)
+        if access is None:
+            raise NotFound()
+        with hospital_context(access.hospital):
+            doctor = doctor_get_for_staff(access=access, doctor_id=doctor_id, manage=True)
+            doctor = doctor_update(actor=request.user, hospital=access.hospital, doctor=doctor, **data)
+            return Response(DoctorOutput(doctor, context={"hospital": access.hospital}).data)
 
 
-class DoctorInviteApi(APIView):
-    permission_classes = [IsStaff]
+class DoctorInviteApi(HospitalScopedApi):
+    missing_access = 404
 
     @extend_schema(
         operation_id="doctors_invite",
         request=None,
-        responses={200: DoctorOutput, **error_responses(401, 403, 404, 409, codes={409: "`email_in_use`"})},
+        responses={
+            200: DoctorOutput,
+            **error_responses(401, 403, 404, 409, codes={409: "`email_in_use`, `email_taken`"}),
+        },
         description="Create the doctor's login (or re-send the link) and email a set-password link.",
     )
     def post(self, request, doctor_id):
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=True)
-            doctor = doctor_invite(actor=request.user, hospital=hospital, doctor=doctor)
-            return Response(DoctorOutput(doctor, context={"hospital": hospital}).data)
+        doctor = doctor_get_for_staff(access=self.access, doctor_id=doctor_id, manage=True)
+        doctor = doctor_invite(actor=request.user, hospital=self.hospital, doctor=doctor)
+        return Response(DoctorOutput(doctor, context={"hospital": self.hospital}).data)
 
 
 class WindowSerializer(serializers.Serializer):
@@ -243,16 +251,6 @@ class AvailabilityApi(APIView):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
 
-        def validate(self, attrs):
-            start, end = attrs.get("date_from"), attrs.get("date_to")
-            if start and end and end < start:
-                raise serializers.ValidationError({"to": ["Must not be before `from`."]})
-            if start and end and (end - start).days >= settings.AVAILABILITY_MAX_RANGE_DAYS:
-                raise serializers.ValidationError(
-                    {"to": [f"The range is capped at {settings.AVAILABILITY_MAX_RANGE_DAYS} days."]}
-                )
-            return attrs
-
     class OutputSerializer(serializers.Serializer):
         doctor_id = serializers.UUIDField()
         timezone = serializers.CharField()
@@ -276,11 +274,10 @@ class AvailabilityApi(APIView):
             if entry is None:
                 raise NotFound()
             hospital = entry.hospital
-            today = timezone.now().astimezone(hospital.zone).date()
-            date_from = filters.get("date_from") or today
-            date_to = filters.get("date_to") or date_from + dt.timedelta(days=6)
+            date_from, date_to = availability_range(hospital=hospital, **filters)
             with hospital_context(hospital):
-                return availability_body(hospital=hospital, doctor_id=doctor_id, date_from=date_from, date_to=date_to)
+                doctor = Doctor.objects.get(pk=entry.doctor_id)
+                return availability_body(hospital=hospital, doctor=doctor, date_from=date_from, date_to=date_to)
 
         return cached_json(
             request,
@@ -291,50 +288,8 @@ class AvailabilityApi(APIView):
         )
 
 
-def availability_body(*, hospital, doctor_id, date_from: dt.date, date_to: dt.date) -> dict:
-    """Windows and free slots of one doctor as JSON-ready data (call inside the hospital's schema).
-
-    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
-    hundreds of slots. The contract tests validate the body against the schema.
-    """
-    from tenant_apps.doctors.models import Doctor
-
-    doctor = Doctor.objects.get(pk=doctor_id)
-    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
-    slots = free_slots(
-        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
-        slot_minutes=doctor.slot_minutes,
-        zone=hospital.zone,
-        busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
-        now=timezone.now(),
-    )
-    return {
-        "doctor_id": str(doctor.pk),
-        "timezone": hospital.timezone,
-        "windows": [window_row(w) for w in windows],
-        "slots": [
-            {
-                "date": slot.date.isoformat(),
-                "time": slot.time.strftime("%H:%M"),
-                "starts_at": slot.starts_at.isoformat(timespec="seconds"),
-                "ends_at": slot.ends_at.isoformat(timespec="seconds"),
-            }
-            for slot in slots
-        ],
-    }
-
-
-def window_row(window) -> dict:
-    return {
-        "date": window.date.isoformat(),
-        "start_time": window.start_time.strftime("%H:%M"),
-        "end_time": window.end_time.strftime("%H:%M"),
-        "is_available": window.is_available,
-    }
-
-
-class AvailabilitySetApi(APIView):
-    permission_classes = [IsStaff]
+class AvailabilitySetApi(HospitalScopedApi):
+    missing_access = 404
 
     class InputSerializer(serializers.Serializer):
         windows = WindowSerializer(many=True, allow_empty=True, max_length=500)
@@ -352,8 +307,6 @@ class AvailabilitySetApi(APIView):
     )
     def post(self, request, doctor_id):
         data = validated(self.InputSerializer, request.data)
-        hospital = hospital_of_doctor_for_staff(user=request.user, doctor_id=doctor_id)
-        with hospital_context(hospital):
-            doctor = doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=hospital, manage=False)
-            windows = availability_set(actor=request.user, hospital=hospital, doctor=doctor, **data)
-            return Response(self.OutputSerializer({"windows": windows}).data)
+        doctor = doctor_get_for_staff(access=self.access, doctor_id=doctor_id, manage=False)
+        windows = availability_set(actor=request.user, hospital=self.hospital, doctor=doctor, **data)
+        return Response(self.OutputSerializer({"windows": windows}).data)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from shared_apps.directory.models import DoctorEntry
+from shared_apps.directory.models import DoctorEntry, doctor_is_listed
 from shared_apps.hospitals.tenancy import for_each_hospital
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.services import doctor_entry_sync
@@ -47,7 +47,7 @@ def _repair_hospital(hospital, drift: DirectoryDrift) -> None:
         elif (
             any(getattr(entry, f) != getattr(doctor, f) for f in COMPARED)
             or entry.city != hospital.city
-            or entry.listed != (doctor.is_active and hospital.status == "approved" and hospital.is_active)
+            or entry.listed != doctor_is_listed(status=doctor.status, hospital=hospital)
         ):
             drift.stale.append(str(doctor_id))
         else:

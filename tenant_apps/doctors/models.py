@@ -8,6 +8,8 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from shared_apps.directory.models import DoctorStatus  # one enum for the doctor and its directory row
+
 
 class LocalTimestamp(Func):
     """date + time → timestamp without time zone (IMMUTABLE, so it can sit in a constraint's index)."""
@@ -20,11 +22,6 @@ class LocalTimestamp(Func):
 class LocalRange(Func):
     function = "TSRANGE"
     output_field = DateTimeRangeField()
-
-
-class DoctorStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
 
 
 class Doctor(models.Model):
@@ -63,11 +60,6 @@ class Doctor(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == DoctorStatus.ACTIVE
-
-
-def doctor_version_key(doctor_id) -> str:
-    """Cache version of what patients see of one doctor's schedule (bumped by availability, bookings)."""
-    return f"doctor:{doctor_id}:schedule"
 
 
 class DoctorAvailability(models.Model):

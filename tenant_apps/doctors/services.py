@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shared_apps.accounts.models import MembershipRole, Role, User
+from shared_apps.accounts.models import HospitalMembership, MembershipRole, Role, User
 from shared_apps.accounts.services import (
     membership_create,
     membership_set_active,
@@ -16,11 +16,13 @@ from shared_apps.accounts.services import (
     staff_user_get_or_create,
 )
 from shared_apps.audit.services import audit_record
+from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import Conflict
 from shared_apps.common.response_cache import bump_after_commit
+from shared_apps.common.updates import model_update
 from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.models import Hospital
-from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus, doctor_version_key
+from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
 
@@ -32,10 +34,10 @@ def _email_taken(email: str, exclude=None) -> bool:
     return doctors.exists()
 
 
-def _save_with_directory(doctor: Doctor, hospital: Hospital, update_fields: list[str] | None = None) -> None:
+def _save_with_directory(doctor: Doctor, hospital: Hospital) -> None:
     try:
         with transaction.atomic():
-            doctor.save(update_fields=update_fields)
+            doctor.save()
     except IntegrityError as exc:  # a concurrent write took the same email
         raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
     doctor_entry_sync(doctor=doctor, hospital=hospital)
@@ -91,19 +93,19 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
 
     Deactivating a doctor also suspends their login's membership of the hospital; reactivating restores it.
 
-    Raises ValidationError (400) for invalid values or an email taken by another doctor of this hospital.
-    Side effects: directory row updated in the same transaction; audit entry.
+    Raises ValidationError (400) for invalid values, a field other than EDITABLE_FIELDS, or an email taken by
+    another doctor of this hospital. Side effects: directory row updated in the same transaction; audit entry.
     """
-    changes = {field: value for field, value in changes.items() if field in EDITABLE_FIELDS}
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
         if _email_taken(changes["email"], exclude=doctor):
             raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]})
-    for field, value in changes.items():
-        setattr(doctor, field, value)
-    doctor.updated_at = timezone.now()
-    doctor.full_clean()
-    _save_with_directory(doctor, hospital, update_fields=[*changes, "updated_at"])
+    try:
+        with transaction.atomic():
+            model_update(instance=doctor, fields=EDITABLE_FIELDS, data=changes)
+    except IntegrityError as exc:  # a concurrent write took the same email
+        raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
+    doctor_entry_sync(doctor=doctor, hospital=hospital)
     bump_after_commit(doctor_version_key(doctor.pk))
     if "status" in changes and doctor.user_id:
         membership_set_active(user=doctor.user, hospital=hospital, active=doctor.is_active)
@@ -123,10 +125,15 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
 def doctor_invite(*, actor: User, hospital: Hospital, doctor: Doctor) -> Doctor:
     """Give the doctor a login (role doctor, membership of this hospital) and email a set-password link.
 
-    Inviting again re-sends the link. Raises Conflict("email_in_use", 409) when the email belongs to another
-    kind of account or to staff of another hospital.
+    Inviting again re-sends the link. An account belongs to one hospital's staff: raises Conflict("email_taken",
+    409) when another hospital holds the email (an active or a suspended membership; the message names none),
+    and Conflict("email_in_use", 409) when it belongs to another kind of account.
     Side effects: audit entry; invitation email after commit.
     """
+    if _staff_elsewhere(email=doctor.email, hospital=hospital):
+        raise Conflict(
+            "email_taken", "This email belongs to another hospital's staff.", fields={"email": [doctor.email]}
+        )
     user = doctor.user or staff_user_get_or_create(email=doctor.email, name=doctor.name, role=Role.DOCTOR)
     if not user.memberships.filter(hospital=hospital, is_active=True).exists():
         membership_create(user=user, hospital=hospital, role=MembershipRole.DOCTOR)
@@ -136,6 +143,12 @@ def doctor_invite(*, actor: User, hospital: Hospital, doctor: Doctor) -> Doctor:
     password_link_send(user=user, template="doctor_invited", hospital=hospital)
     audit_record(actor=actor, action="doctor.invited", entity="doctor", entity_id=doctor.pk, hospital=hospital)
     return doctor
+
+
+def _staff_elsewhere(*, email: str, hospital: Hospital) -> bool:
+    """Whether a membership of another hospital, active or suspended, holds this email's account."""
+    memberships = HospitalMembership.objects.filter(user__email__lower=email.strip().lower())
+    return memberships.exclude(hospital=hospital).exists()
 
 
 def _window_errors(windows: list[dict], today: dt.date) -> list[str]:
@@ -205,3 +218,27 @@ def availability_set(
         metadata={"dates": sorted(str(d) for d in dates)},
     )
     return sorted(created, key=lambda w: (w.date, w.start_time))
+
+
+def _windows_of(doctor: Doctor, day: dt.date, without: DoctorAvailability | None = None) -> list[dict]:
+    return [
+        {"date": w.date, "start_time": w.start_time, "end_time": w.end_time, "is_available": w.is_available}
+        for w in DoctorAvailability.objects.filter(doctor=doctor, date=day).order_by("start_time")
+        if without is None or w.pk != without.pk
+    ]
+
+
+def availability_window_add(*, actor: User, hospital: Hospital, doctor: Doctor, window: dict) -> None:
+    """Add one window to its date: the date's current windows plus this one go to `availability_set`, which
+    replaces whole dates. Raises and records what availability_set does.
+    """
+    windows = [*_windows_of(doctor, window["date"]), window]
+    availability_set(actor=actor, hospital=hospital, doctor=doctor, windows=windows)
+
+
+def availability_window_remove(*, actor: User, hospital: Hospital, doctor: Doctor, window: DoctorAvailability) -> None:
+    """Remove one window: its date goes back to `availability_set` without it (an emptied date is cleared).
+    Raises and records what availability_set does.
+    """
+    windows = _windows_of(doctor, window.date, without=window)
+    availability_set(actor=actor, hospital=hospital, doctor=doctor, windows=windows, clear_dates=[window.date])

@@ -37,6 +37,13 @@ def local_datetime(date: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime 
     return aware
 
 
+def slot_end(starts_at: dt.datetime, minutes: int) -> dt.datetime:
+    """The real end of a slot: `minutes` later on the UTC timeline (wall-clock arithmetic is off by the clock
+    change on a DST day), shown in the start's zone.
+    """
+    return (starts_at.astimezone(UTC) + dt.timedelta(minutes=minutes)).astimezone(starts_at.tzinfo)
+
+
 def _local_range(window: Window) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime.combine(window.date, window.start_time), dt.datetime.combine(window.date, window.end_time)
 
@@ -71,7 +78,7 @@ def _slot(local_start, step, zone, blocked, busy_utc, now) -> Slot | None:
     starts_at = local_datetime(local_start.date(), local_start.time(), zone)
     if starts_at is None or starts_at <= now:
         return None
-    ends_at = (starts_at.astimezone(UTC) + step).astimezone(zone)
+    ends_at = slot_end(starts_at, int(step.total_seconds() // 60))
     start_utc, end_utc = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     if any(start_utc < b_end and b_start < end_utc for b_start, b_end in busy_utc):
         return None

@@ -29,3 +29,18 @@ def test_a_bad_filter_is_a_400_not_a_500(as_user):
     response = as_user(SuperadminFactory()).get(URL, {"date_from": "yesterday", "user": "abc"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
+
+
+def test_the_admin_of_a_deactivated_hospital_reads_neither_its_audit_log_nor_its_notifications(
+    as_user, alpha, alpha_admin
+):
+    from shared_apps.hospitals.services import hospital_set_active
+
+    audit_record(actor=alpha_admin, action="doctor.created", entity="doctor", entity_id=1, hospital=alpha)
+    client = as_user(alpha_admin)
+    assert client.get(URL).json()["count"] >= 1
+
+    hospital_set_active(actor=SuperadminFactory(), hospital=alpha, active=False)
+
+    assert client.get(URL).json()["results"] == []
+    assert client.get("/api/admin/notifications/").json()["results"] == []  # the same rule for both

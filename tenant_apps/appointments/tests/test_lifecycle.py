@@ -101,6 +101,21 @@ def test_the_ics_is_a_valid_event_in_the_hospital_zone(as_user, patient, booked)
     assert any(c.name == "VTIMEZONE" for c in calendar.walk())
 
 
+@pytest.mark.parametrize("accept", ["text/calendar", "*/*", None, "text/calendar, application/json;q=0.5"])
+def test_calendar_clients_get_the_ics(as_user, patient, booked, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = as_user(patient).get(path(booked["appointment"], "ics"), **headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.content.startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_calendar_client_asking_for_someone_elses_ics_gets_a_json_404(as_user, booked):
+    response = as_user(PatientFactory().user).get(path(booked["appointment"], "ics"), HTTP_ACCEPT="text/calendar")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_the_patient_sees_their_bookings_across_hospitals_in_one_query(as_user, alpha, beta, patient):
     client = as_user(patient)
     for hospital in (alpha, beta):

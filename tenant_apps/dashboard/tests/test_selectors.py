@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from shared_apps.accounts.access import staff_access
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.services import appointment_cancel
 from tenant_apps.appointments.tests.helpers import bookable_doctor, future_day
@@ -16,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def cancel(hospital, appointment):
     with hospital_context(hospital):
-        return appointment_cancel(
-            actor=admin_of(hospital), hospital=hospital, appointment=appointment, by_patient=False
-        )
+        return appointment_cancel(actor=admin_of(hospital), hospital=hospital, appointment=appointment)
 
 
 def test_utilisation_counts_offered_slots_outside_blocked_time_and_the_booked_ones(alpha):
@@ -62,7 +61,7 @@ def test_the_overview_for_the_admin(alpha, alpha_admin, pretend_today):
     tomorrow = book_slot(alpha, doctor, day + dt.timedelta(days=1), "11:00")
 
     with hospital_context(alpha):
-        overview = selectors.overview_for(user=alpha_admin, hospital=alpha)
+        overview = selectors.overview_for(access=staff_access(alpha_admin, alpha))
 
     assert [a.pk for a in overview.todays_appointments][0] == todays.pk
     assert len(overview.todays_appointments) == 2
@@ -85,7 +84,7 @@ def test_the_overview_of_a_doctor_is_their_own(alpha, doctor_with_login, pretend
     book_slot(alpha, other, pretend_today, "09:00")
 
     with hospital_context(alpha):
-        overview = selectors.overview_for(user=user, hospital=alpha)
+        overview = selectors.overview_for(access=staff_access(user, alpha))
 
     assert [a.pk for a in overview.todays_appointments] == [mine.pk]
     assert [entry.doctor.pk for entry in overview.available_today] == [own.pk]

@@ -11,8 +11,9 @@ from tenant_apps.appointments.selectors import PATIENT, appointment_get_for, app
 from tenant_apps.appointments.services import appointment_cancel, appointment_complete
 from tenant_apps.dashboard.access import dashboard_view, is_admin
 from tenant_apps.dashboard.forms import AppointmentFilterForm, CancelForm
-from tenant_apps.dashboard.selectors import doctors_for_staff, local_today
+from tenant_apps.dashboard.selectors import local_today
 from tenant_apps.dashboard.views.paging import page_of
+from tenant_apps.doctors.selectors import doctors_for_staff
 
 PER_PAGE = 25
 FILTERS = ("date_from", "date_to", "doctor", "status")
@@ -22,7 +23,7 @@ def staff_appointment(request, appointment_id) -> Appointment:
     """The appointment, if the signed-in staff may see it (admin: any here; doctor: their own); 404 otherwise."""
     try:
         appointment, capacity = appointment_get_for(
-            user=request.user, appointment_id=appointment_id, hospital=request.hospital
+            user=request.user, access=request.access, appointment_id=appointment_id
         )
     except NotFound as exc:
         raise Http404 from exc
@@ -33,15 +34,14 @@ def staff_appointment(request, appointment_id) -> Appointment:
 
 @dashboard_view
 def appointment_list(request):
-    doctors = list(doctors_for_staff(user=request.user, hospital=request.hospital))
+    doctors = list(doctors_for_staff(access=request.access))
     has_filters = any(name in request.GET for name in FILTERS)
     data = request.GET if has_filters else {"date_from": local_today(request.hospital).isoformat()}
     form = AppointmentFilterForm(data, doctors=doctors)
     if form.is_valid():
         filters = form.cleaned_data
         appointments = appointment_list_for_staff(
-            user=request.user,
-            hospital=request.hospital,
+            access=request.access,
             date_from=filters["date_from"],
             date_to=filters["date_to"],
             doctor_id=filters["doctor"] or None,
@@ -88,7 +88,6 @@ def appointment_cancel_view(request, appointment_id):
             actor=request.user,
             hospital=request.hospital,
             appointment=appointment,
-            by_patient=False,
             reason=form.cleaned_data["reason"],
         )
     except ApplicationError as exc:

@@ -1,6 +1,6 @@
 """Availability: one doctor's week; add a window (open or blocked), remove one. Admins: any doctor; a doctor: own.
 
-availability_set replaces every date it is given, so adding or removing one window sends that date's full new list.
+Adding or removing one window goes through the services that rebuild that date's list for availability_set.
 """
 
 import datetime as dt
@@ -17,16 +17,14 @@ from tenant_apps.dashboard.access import dashboard_view, is_admin
 from tenant_apps.dashboard.forms import WindowForm, WindowRemoveForm, add_service_error
 from tenant_apps.dashboard.selectors import (
     availability_week,
-    doctors_for_staff,
     local_today,
     own_doctor,
     week_start,
     window_get,
-    windows_on,
 )
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.selectors import doctor_get_for_staff
-from tenant_apps.doctors.services import availability_set
+from tenant_apps.doctors.selectors import doctor_get_for_staff, doctors_for_staff
+from tenant_apps.doctors.services import availability_window_add, availability_window_remove
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -34,7 +32,7 @@ SERVICE_ERRORS = (ValidationError, ApplicationError)
 def scheduled_doctor(request, doctor_id) -> Doctor:
     """The doctor whose schedule the signed-in user may edit (the admin: any; a doctor: themself); 404 otherwise."""
     try:
-        return doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=request.hospital, manage=False)
+        return doctor_get_for_staff(access=request.access, doctor_id=doctor_id, manage=False)
     except NotFound as exc:
         raise Http404 from exc
 
@@ -57,7 +55,7 @@ def availability_index(request):
         doctor = own_doctor(user=request.user)
         if doctor is not None:
             return redirect("dashboard:availability-week", doctor_id=doctor.pk)
-    doctors = doctors_for_staff(user=request.user, hospital=request.hospital)
+    doctors = doctors_for_staff(access=request.access)
     return render(request, "dashboard/availability_index.html", {"doctors": doctors, "section": "availability"})
 
 
@@ -98,12 +96,7 @@ def availability_add(request, doctor_id):
     window = form.window()
     day = window["date"]
     try:
-        availability_set(
-            actor=request.user,
-            hospital=request.hospital,
-            doctor=doctor,
-            windows=[*windows_on(doctor=doctor, day=day), window],
-        )
+        availability_window_add(actor=request.user, hospital=request.hospital, doctor=doctor, window=window)
     except SERVICE_ERRORS as exc:
         status = add_service_error(form, exc)
         return _week_page(request, doctor, week_start(day), form=form, status=status)
@@ -125,13 +118,7 @@ def availability_remove(request, doctor_id):
         raise Http404
     day = window.date
     try:
-        availability_set(
-            actor=request.user,
-            hospital=request.hospital,
-            doctor=doctor,
-            windows=windows_on(doctor=doctor, day=day, without=window),
-            clear_dates=[day],
-        )
+        availability_window_remove(actor=request.user, hospital=request.hospital, doctor=doctor, window=window)
     except SERVICE_ERRORS as exc:
         errors = [exc.message] if isinstance(exc, ApplicationError) else exc.messages
         return _week_page(request, doctor, week_start(day), remove_errors=errors, status=400)

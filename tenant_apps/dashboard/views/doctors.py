@@ -9,9 +9,8 @@ from django.views.decorators.http import require_POST
 from shared_apps.common.errors import ApplicationError, NotFound
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.forms import DoctorCreateForm, DoctorEditForm, add_service_error
-from tenant_apps.dashboard.selectors import doctors_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorStatus
-from tenant_apps.doctors.selectors import doctor_get_for_staff
+from tenant_apps.doctors.selectors import doctor_get_for_staff, doctors_for_staff
 from tenant_apps.doctors.services import doctor_create, doctor_invite, doctor_update
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
@@ -20,14 +19,14 @@ SERVICE_ERRORS = (ValidationError, ApplicationError)
 def managed_doctor(request, doctor_id) -> Doctor:
     """The doctor, if the signed-in admin manages it; 404 otherwise (another hospital's doctors are not here)."""
     try:
-        return doctor_get_for_staff(user=request.user, doctor_id=doctor_id, hospital=request.hospital, manage=True)
+        return doctor_get_for_staff(access=request.access, doctor_id=doctor_id, manage=True)
     except NotFound as exc:
         raise Http404 from exc
 
 
 @dashboard_view(admin_only=True)
 def doctor_list(request):
-    doctors = doctors_for_staff(user=request.user, hospital=request.hospital)
+    doctors = doctors_for_staff(access=request.access)
     return render(request, "dashboard/doctors.html", {"doctors": doctors, "section": "doctors"})
 
 

@@ -161,12 +161,19 @@ def test_slots_on_the_fall_back_day_are_offered_once_each():
         ({"from": "2030-01-01", "to": "2030-03-01"}, "to"),
         ({"from": "nope"}, "date_from"),
         ({"from": "2030-01-05", "to": "2030-01-01"}, "to"),
+        ({"from": "9999-12-31"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "0001-01-01"}, "from"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"from": "9999-12-25", "to": "9999-12-31"}, "from"),
+        ({"to": str(timezone.now().date() + dt.timedelta(days=60))}, "to"),  # only `to`: the cap still holds
     ],
 )
 def test_bad_ranges_are_a_400(api, alpha, params, field):
     doctor = make_doctor(alpha)
     response = api.get(f"/api/doctors/{doctor.pk}/availability/", params)
-    assert response.status_code == 400
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid"
     assert field in response.json()["error"]["fields"]
 
 

@@ -1,0 +1,16 @@
+"""Every cache version key, in one place: a write bumps one (response_cache.bump_after_commit) and every cached
+response built under it is stale. Tenant rows' keys live here too: they are names, and ids are unique across
+hospitals (UUIDs).
+"""
+
+CATALOG_VERSION = "catalog:version"
+
+
+def doctor_version_key(doctor_id) -> str:
+    """What patients see of one doctor's schedule (bumped by availability, bookings and doctor changes)."""
+    return f"doctor:{doctor_id}:schedule"
+
+
+def patient_bookings_version_key(user_id) -> str:
+    """One patient's list of appointments (bumped by their bookings and changes to them)."""
+    return f"patient:{user_id}:bookings"
