@@ -12,12 +12,17 @@ class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
 
 
+def email_key(email: str) -> str:
+    """The one spelling of an email used to find, register and lock an account: trimmed, lower case."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **fields):
         # Django's createsuperuser and tests call this; product code creates users through services.
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_key(self.normalize_email(email)), **fields)
         user.set_password(password) if password else user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -28,7 +33,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__lower=username.strip().lower())
+        return self.get(email__lower=email_key(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

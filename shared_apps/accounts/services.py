@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from shared_apps.accounts.models import HospitalMembership, Patient, Role, User
+from shared_apps.accounts.models import HospitalMembership, Patient, Role, User, email_key
 from shared_apps.accounts.selectors import user_get_by_email
 from shared_apps.accounts.tokens import set_password_tokens, uid_for, user_from_uid
 from shared_apps.audit.services import audit_record
@@ -24,7 +24,7 @@ def patient_register(*, email: str, password: str, name: str, phone_number: str 
     Raises ValidationError (400) for a taken email (case-insensitive) or a password Django's validators refuse.
     Side effects: audit entry.
     """
-    email = email.strip().lower()
+    email = email_key(email)
     if user_get_by_email(email):
         raise _email_taken()
     user = User(email=email, name=name.strip(), phone_number=phone_number, role=Role.PATIENT)
@@ -70,7 +70,7 @@ def staff_user_get_or_create(*, email: str, name: str, role: str) -> User:
 
     Raises ApplicationError("email_in_use", 409) when the email belongs to a patient, superadmin or active staff.
     """
-    email = email.strip().lower()
+    email = email_key(email)
     user = user_get_by_email(email)
     if user is None:
         user = User(email=email, name=name, role=role)
