@@ -32,6 +32,7 @@ EXEMPT = {
     "accounts.membership_create": "step of hospital_approve / doctor_invite, which audit",
     "accounts.membership_set_active": "step of doctor_update, which audits",
     "accounts.password_link_send": "queues an email for a caller that audits",  # pragma: allowlist secret
+    "accounts.user_sign_ins_end": "step of password_set / user_set_active, which audit",
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",
     "directory.doctor_entries_relist": "read-model refresh inside hospital_set_active, which audits",
@@ -103,6 +104,9 @@ def calls(alpha, alpha_admin, superadmin, patient):
             password=PASSWORD + "x",
         ),
         "accounts.token_refresh": lambda: s("accounts.token_refresh")(refresh=tokens_for(patient)["refresh"]),
+        "accounts.user_set_active": lambda: s("accounts.user_set_active")(
+            actor=superadmin, user=PatientFactory().user, active=False
+        ),
         "hospitals.hospital_register": lambda: s("hospitals.hospital_register")(
             actor=None,
             name="Audit Care",

@@ -154,7 +154,51 @@ def password_set(*, uid: str, token: str, password: str) -> User:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.save(update_fields=["password"])
+    user_sign_ins_end(user=user)
     audit_record(actor=user, action="user.password_set", entity="user", entity_id=user.pk)
+    return user
+
+
+def user_sign_ins_end(*, user: User) -> int:
+    """End every sign-in of `user`: blacklist each unexpired refresh token and delete their dashboard sessions.
+
+    Called in the transaction that sets their password or deactivates them, so whoever held a token or a
+    session cookie before must sign in again. Access tokens are short-lived and checked against `is_active`.
+    Returns how many tokens and sessions were ended. Side effects: none besides those rows (the caller audits).
+    """
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    now = timezone.now()
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=now, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    # Session data is signed, not queryable: read the unexpired ones (staff sessions, few and short-lived).
+    sessions = [
+        s.pk for s in Session.objects.filter(expire_date__gt=now) if s.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=sessions).delete()
+    return len(revoked) + len(sessions)
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate a user (they cannot sign in; every sign-in they hold ends) or reactivate them.
+
+    Users are never deleted. Side effects: audit entry; on deactivation, refresh tokens and sessions end.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        user_sign_ins_end(user=user)
+    action = "user.reactivated" if active else "user.deactivated"
+    audit_record(actor=actor, action=action, entity="user", entity_id=user.pk)
     return user
 
 
