@@ -190,6 +190,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shared_apps.common.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "shared_apps.common.schema.AutoSchema",
+    # Every endpoint: per client IP when anonymous, per account when signed in. Views with a `throttle_scope`
+    # (login, register, password) set their own, tighter classes instead.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="20/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
