@@ -15,13 +15,12 @@ from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.directory.services import doctor_entries_relist
 from shared_apps.hospitals.logos import logo_clean
-from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
+from shared_apps.hospitals.models import DNS_LABEL, PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.tenancy import provision_schema
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
-DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 RESERVED_SUBDOMAINS = frozenset(
     [
         "www",
@@ -85,8 +84,10 @@ def platform_ensure() -> Hospital:
 
 
 def _subdomain_errors(subdomain: str) -> list[str]:
-    if not DNS_LABEL.match(subdomain):
-        return ["Use 1–50 lowercase letters, digits or hyphens, starting and ending with a letter or digit."]
+    try:
+        DNS_LABEL(subdomain)
+    except ValidationError as exc:
+        return exc.messages
     if subdomain in RESERVED_SUBDOMAINS:
         return ["This subdomain is reserved."]
     if Hospital.objects.filter(slug=subdomain).exists():
@@ -95,7 +96,9 @@ def _subdomain_errors(subdomain: str) -> list[str]:
 
 
 def _derive_subdomain(name: str) -> str:
-    base = slugify(name)[:40].strip("-") or "hospital"
+    """A free DNS label from the hospital's name: "Sq_uat" → "sq-uat" (or "sq-uat-2" when that is taken)."""
+    # slugify keeps "_", which no host name may hold: every run of other characters becomes one hyphen.
+    base = re.sub(r"[^a-z0-9]+", "-", slugify(name))[:40].strip("-") or "hospital"
     if base in RESERVED_SUBDOMAINS:
         base = f"{base}-hospital"
     candidate, n = base, 1
