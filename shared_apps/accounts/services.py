@@ -1,3 +1,4 @@
+import logging
 from datetime import UTC, datetime
 
 from django.contrib.auth.password_validation import validate_password
@@ -11,6 +12,8 @@ from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import ApplicationError
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
+
+logger = logging.getLogger(__name__)
 
 
 def _email_taken() -> ValidationError:
@@ -114,9 +117,27 @@ def password_link_send(*, user: User, template: str, hospital=None) -> None:
     )
 
 
-@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Email a set-password link if an active account has this email; silent otherwise (no account probing).
+    """Ask the worker to email a set-password link to `email`, if an account has it (password_reset_send).
+
+    The request does nothing else, for a known or an unknown email alike, so neither the answer nor its timing
+    tells whether the account exists. Queued after commit; a broker outage drops the request (the user asks again).
+    """
+    transaction.on_commit(lambda: _password_reset_queue(email))
+
+
+def _password_reset_queue(email: str) -> None:
+    from shared_apps.accounts.tasks import password_reset_send
+
+    try:
+        password_reset_send.delay(email)
+    except Exception:  # broker down: nothing to keep (no row was written); the user can ask again
+        logger.warning("Could not queue a password reset", exc_info=True)
+
+
+@transaction.atomic
+def password_reset_send(*, email: str) -> None:
+    """Email a set-password link if an active account has this email; silent otherwise (runs on the worker).
 
     Side effects: audit entry and notification, only when the account exists.
     """
