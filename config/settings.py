@@ -63,6 +63,7 @@ SHARED_APPS = [
     "corsheaders",
     "axes",
     "django_ratelimit",
+    "phonenumber_field",
 ]
 TENANT_APPS = [
     "tenant_apps.doctors",
@@ -343,6 +344,10 @@ LOGGING = {
 
 # Phone numbers without a country code are read in this region (ISO 3166 code, e.g. "IN"); empty: "+" required.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
+# django-phonenumber-field parses in that region and stores and answers E.164.
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION or None
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 from django_tenants.models import DomainMixin, TenantMixin
+from phonenumber_field.modelfields import PhoneNumberField
 
 PUBLIC_SCHEMA = "public"
 # A hospital's subdomain is a DNS label: lowercase letters, digits and inner hyphens (no "_", which is no host
@@ -50,7 +51,7 @@ class Hospital(TenantMixin):
     email = models.EmailField(max_length=254)
     logo = models.ImageField(upload_to="logos/", blank=True)
     address = models.CharField(max_length=500)
-    phone_number = models.CharField(max_length=20)
+    phone_number = PhoneNumberField()
     city = models.CharField(max_length=100)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     brand_color = models.CharField(
