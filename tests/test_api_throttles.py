@@ -65,6 +65,6 @@ def test_booking_is_throttled_per_account(as_user, alpha, rates):
 
 def test_the_per_scope_throttles_still_apply(api, rates):
     rates(login="1/min", anon="100/min")
-    body = {"email": "nobody@example.com", "password": "wrong-password-1"}
+    body = {"email": "nobody@example.com", "password": "wrong-password-1"}  # pragma: allowlist secret
     assert api.post("/api/auth/login/", body).status_code == 401
     assert_throttled(api.post("/api/auth/login/", body))

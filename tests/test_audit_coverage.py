@@ -32,7 +32,7 @@ EXEMPT = {
     "accounts.membership_create": "step of hospital_approve / doctor_invite, which audit",
     "accounts.membership_set_active": "step of doctor_update, which audits",
     "accounts.password_link_send": "queues an email for a caller that audits",  # pragma: allowlist secret
-    "accounts.password_reset_request": "queues password_reset_send (the worker), which audits",
+    "accounts.password_reset_request": "queues the worker task, which audits",  # pragma: allowlist secret
     "accounts.user_sign_ins_end": "step of password_set / user_set_active, which audit",
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",

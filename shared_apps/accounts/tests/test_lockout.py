@@ -35,7 +35,7 @@ def test_api_failures_in_any_letter_case_count_against_one_account(api):
 def test_api_lockout_by_lower_case_blocks_the_upper_case_spelling(api):
     email = PatientFactory().user.email
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        api.post(LOGIN, {"email": email, "password": "wrong-password-1"})
+        api.post(LOGIN, {"email": email, "password": "wrong-password-1"})  # pragma: allowlist secret
     response = api.post(LOGIN, {"email": email.upper(), "password": PASSWORD})
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "locked_out"
