@@ -65,6 +65,7 @@ SHARED_APPS = [
     "axes",
     "django_ratelimit",
     "csp",
+    "phonenumber_field",
 ]
 TENANT_APPS = [
     "tenant_apps.doctors",
@@ -173,6 +174,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count per account as sign-in finds it (trimmed, lower case), not per spelling typed.
+AXES_USERNAME_CALLABLE = "shared_apps.accounts.lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Number of reverse proxies in front of the app; the client IP is taken that many hops from the right of
@@ -186,12 +189,18 @@ AXES_LOCKOUT_CALLABLE = "shared_apps.common.views.locked_out"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shared_apps.common.parsers.JSONParser"],  # nesting bounded
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "shared_apps.common.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shared_apps.common.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "shared_apps.common.schema.AutoSchema",
+    # Every endpoint: per client IP when anonymous, per account when signed in. Views with a `throttle_scope`
+    # (login, register, password) set their own, tighter classes instead.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="20/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
@@ -367,6 +376,10 @@ LOGGING = {
 
 # Phone numbers without a country code are read in this region (ISO 3166 code, e.g. "IN"); empty: "+" required.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="")
+# django-phonenumber-field parses in that region and stores and answers E.164.
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION or None
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 SMS_BACKEND = env("SMS_BACKEND", default="shared_apps.notifications.sms.ConsoleSmsBackend")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120)

@@ -34,6 +34,8 @@ EXEMPT = {
     "accounts.membership_create": "step of hospital_approve / doctor_invite, which audit",
     "accounts.membership_set_active": "step of doctor_update, which audits",
     "accounts.password_link_send": "queues an email for a caller that audits",  # pragma: allowlist secret
+    "accounts.password_reset_request": "queues the worker task, which audits",  # pragma: allowlist secret
+    "accounts.user_sign_ins_end": "step of password_set / user_set_active, which audit",
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",
     "directory.doctor_entries_relist": "read-model refresh inside hospital_set_active, which audits",
@@ -104,6 +106,10 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         uid, token = password_link_path(patient).split("/")[3:5]
         return lambda: s("accounts.password_set")(uid=uid, token=token, password=PASSWORD + "x")
 
+    def user_deactivate():
+        user = PatientFactory().user
+        return lambda: s("accounts.user_set_active")(actor=superadmin, user=user, active=False)
+
     def token_refresh():
         refresh = tokens_for(patient)["refresh"]
         return lambda: s("accounts.token_refresh")(refresh=refresh)
@@ -152,12 +158,13 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
             "user.profile_updated",
             ready(lambda: s("accounts.user_update_profile")(actor=patient, name="Renamed")),
         ),
-        "accounts.password_reset_request": (
+        "accounts.password_reset_send": (
             "user.password_reset_requested",
-            ready(lambda: s("accounts.password_reset_request")(email=patient.email)),
+            ready(lambda: s("accounts.password_reset_send")(email=patient.email)),
         ),
         "accounts.password_set": ("user.password_set", password_set),
         "accounts.token_refresh": ("auth.token_refreshed", token_refresh),
+        "accounts.user_set_active": ("user.deactivated", user_deactivate),
         "hospitals.hospital_register": (
             "hospital.registered",
             ready(

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from shared_apps.accounts.models import HospitalMembership, Patient, User
+from shared_apps.accounts.services import user_set_active
 
 
 @admin.register(User)
@@ -18,9 +19,24 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})]
     filter_horizontal: list = []
+    # Deactivation ends the user's sign-ins (user_set_active): only the actions below change it.
+    readonly_fields = ["is_active"]
+    actions = ["deactivate_selected", "reactivate_selected"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: tenant rows point at users
+
+    @admin.action(description="Deactivate selected users (ends their sign-ins)")
+    def deactivate_selected(self, request, queryset):
+        for user in queryset:
+            user_set_active(actor=request.user, user=user, active=False)
+        self.message_user(request, "Deactivated; their tokens and sessions have ended.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected users")
+    def reactivate_selected(self, request, queryset):
+        for user in queryset:
+            user_set_active(actor=request.user, user=user, active=True)
+        self.message_user(request, "Reactivated.", messages.SUCCESS)
 
 
 @admin.register(HospitalMembership)

@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
+from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -19,22 +20,8 @@ from shared_apps.accounts.services import (
 from shared_apps.accounts.tokens import tokens_for
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import ApplicationError
-from shared_apps.common.phone import normalize_phone_number
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import StrictCharField, validated
-
-
-class PhoneNumberField(serializers.CharField):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not value:
-            return value
-        from django.core.exceptions import ValidationError
-
-        try:
-            return normalize_phone_number(value)
-        except ValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
 
 
 class UserOutput(serializers.ModelSerializer):

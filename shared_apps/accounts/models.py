@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class Role(models.TextChoices):
@@ -12,12 +13,17 @@ class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
 
 
+def email_key(email: str) -> str:
+    """The one spelling of an email used to find, register and lock an account: trimmed, lower case."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **fields):
         # Django's createsuperuser and tests call this; product code creates users through services.
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_key(self.normalize_email(email)), **fields)
         user.set_password(password) if password else user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -28,7 +34,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__lower=username.strip().lower())
+        return self.get(email__lower=email_key(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -36,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=150, blank=True)
-    phone_number = models.CharField(max_length=20, blank=True)
+    phone_number = PhoneNumberField(blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

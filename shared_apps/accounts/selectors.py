@@ -1,4 +1,4 @@
-from shared_apps.accounts.models import HospitalMembership, User
+from shared_apps.accounts.models import HospitalMembership, User, email_key
 
 
 def membership_for(user: User) -> HospitalMembership | None:
@@ -14,4 +14,4 @@ def hospital_id_for(user: User) -> int | None:
 
 
 def user_get_by_email(email: str) -> User | None:
-    return User.objects.filter(email__lower=email.strip().lower()).first()
+    return User.objects.filter(email__lower=email_key(email)).first()

@@ -1,16 +1,19 @@
+import logging
 from datetime import UTC, datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from shared_apps.accounts.models import HospitalMembership, Patient, Role, User
+from shared_apps.accounts.models import HospitalMembership, Patient, Role, User, email_key
 from shared_apps.accounts.selectors import user_get_by_email
 from shared_apps.accounts.tokens import set_password_tokens, uid_for, user_from_uid
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import ApplicationError
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
+
+logger = logging.getLogger(__name__)
 
 
 def _email_taken() -> ValidationError:
@@ -24,7 +27,7 @@ def patient_register(*, email: str, password: str, name: str, phone_number: str 
     Raises ValidationError (400) for a taken email (case-insensitive) or a password Django's validators refuse.
     Side effects: audit entry.
     """
-    email = email.strip().lower()
+    email = email_key(email)
     if user_get_by_email(email):
         raise _email_taken()
     user = User(email=email, name=name.strip(), phone_number=phone_number, role=Role.PATIENT)
@@ -70,7 +73,7 @@ def staff_user_get_or_create(*, email: str, name: str, role: str) -> User:
 
     Raises ApplicationError("email_in_use", 409) when the email belongs to a patient, superadmin or active staff.
     """
-    email = email.strip().lower()
+    email = email_key(email)
     user = user_get_by_email(email)
     if user is None:
         user = User(email=email, name=name, role=role)
@@ -114,9 +117,27 @@ def password_link_send(*, user: User, template: str, hospital=None) -> None:
     )
 
 
-@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Email a set-password link if an active account has this email; silent otherwise (no account probing).
+    """Ask the worker to email a set-password link to `email`, if an account has it (password_reset_send).
+
+    The request does nothing else, for a known or an unknown email alike, so neither the answer nor its timing
+    tells whether the account exists. Queued after commit; a broker outage drops the request (the user asks again).
+    """
+    transaction.on_commit(lambda: _password_reset_queue(email))
+
+
+def _password_reset_queue(email: str) -> None:
+    from shared_apps.accounts.tasks import password_reset_send
+
+    try:
+        password_reset_send.delay(email)
+    except Exception:  # broker down: nothing to keep (no row was written); the user can ask again
+        logger.warning("Could not queue a password reset", exc_info=True)
+
+
+@transaction.atomic
+def password_reset_send(*, email: str) -> None:
+    """Email a set-password link if an active account has this email; silent otherwise (runs on the worker).
 
     Side effects: audit entry and notification, only when the account exists.
     """
@@ -154,7 +175,51 @@ def password_set(*, uid: str, token: str, password: str) -> User:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.save(update_fields=["password"])
+    user_sign_ins_end(user=user)
     audit_record(actor=user, action="user.password_set", entity="user", entity_id=user.pk)
+    return user
+
+
+def user_sign_ins_end(*, user: User) -> int:
+    """End every sign-in of `user`: blacklist each unexpired refresh token and delete their dashboard sessions.
+
+    Called in the transaction that sets their password or deactivates them, so whoever held a token or a
+    session cookie before must sign in again. Access tokens are short-lived and checked against `is_active`.
+    Returns how many tokens and sessions were ended. Side effects: none besides those rows (the caller audits).
+    """
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    now = timezone.now()
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=now, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    # Session data is signed, not queryable: read the unexpired ones (staff sessions, few and short-lived).
+    sessions = [
+        s.pk for s in Session.objects.filter(expire_date__gt=now) if s.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=sessions).delete()
+    return len(revoked) + len(sessions)
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate a user (they cannot sign in; every sign-in they hold ends) or reactivate them.
+
+    Users are never deleted. Side effects: audit entry; on deactivation, refresh tokens and sessions end.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        user_sign_ins_end(user=user)
+    action = "user.reactivated" if active else "user.deactivated"
+    audit_record(actor=actor, action=action, entity="user", entity_id=user.pk)
     return user
 
 

@@ -7,7 +7,13 @@ from django.utils.html import format_html
 from shared_apps.common.errors import ApplicationError
 from shared_apps.hospitals.forms import RejectForm
 from shared_apps.hospitals.models import Domain, Hospital
-from shared_apps.hospitals.services import hospital_approve, hospital_reject, hospital_set_active
+from shared_apps.hospitals.services import (
+    PROFILE_FIELDS,
+    hospital_approve,
+    hospital_reject,
+    hospital_set_active,
+    hospital_update_profile,
+)
 
 
 @admin.register(Hospital)
@@ -18,8 +24,12 @@ class HospitalAdmin(admin.ModelAdmin):
     search_fields = ["name", "registration_number", "email", "slug"]
     ordering = ["status", "-created_at"]
     actions = ["approve_selected", "reject_selected", "deactivate_selected", "reactivate_selected"]
+    # Profile fields are saved by hospital_update_profile (save_model). The email is the hospital admin's sign-in
+    # and the registration number was checked for uniqueness at registration: neither is edited here.
     readonly_fields = [
         "logo_preview",
+        "registration_number",
+        "email",
         "schema_name",
         "slug",
         "status",
@@ -56,6 +66,12 @@ class HospitalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead
+
+    def save_model(self, request, obj, form, change):
+        """Save through the profile service (audit row, the directory's city, catalogue cache), never obj.save()."""
+        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in PROFILE_FIELDS}
+        if changes:
+            hospital_update_profile(actor=request.user, hospital=obj, **changes)
 
     @admin.display(description="Logo")
     def logo_preview(self, hospital):

@@ -1,15 +1,16 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from shared_apps.accounts.apis import PhoneNumberField
 from shared_apps.accounts.permissions import IsSuperadmin
 from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
+from shared_apps.common.parsers import JSONParser
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
@@ -44,7 +45,7 @@ def hospital_row(hospital) -> dict:
         "name": hospital.name,
         "city": hospital.city,
         "address": hospital.address,
-        "phone_number": hospital.phone_number,
+        "phone_number": str(hospital.phone_number),
         "email": hospital.email,
         "logo_url": media_url(hospital.logo),
         "subdomain": hospital.slug,

@@ -6,8 +6,17 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 from django_tenants.models import DomainMixin, TenantMixin
+from phonenumber_field.modelfields import PhoneNumberField
 
 PUBLIC_SCHEMA = "public"
+# A hospital's subdomain is a DNS label: lowercase letters, digits and inner hyphens (no "_", which is no host
+# name and would map to the same schema as "-"). 50 characters keep "h_<slug>" within PostgreSQL's 63.
+SLUG_MAX_LENGTH = 50
+DNS_LABEL = RegexValidator(
+    rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_MAX_LENGTH - 2}}}[a-z0-9])?$",
+    f"Use 1–{SLUG_MAX_LENGTH} lowercase letters, digits or hyphens, starting and ending with a letter or digit.",
+    code="invalid_subdomain",
+)
 
 
 def validate_timezone(value: str) -> None:
@@ -37,12 +46,12 @@ class Hospital(TenantMixin):
     auto_drop_schema = False
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[DNS_LABEL])
     registration_number = models.CharField(max_length=64)
     email = models.EmailField(max_length=254)
     logo = models.ImageField(upload_to="logos/", blank=True)
     address = models.CharField(max_length=500)
-    phone_number = models.CharField(max_length=20)
+    phone_number = PhoneNumberField()
     city = models.CharField(max_length=100)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     brand_color = models.CharField(

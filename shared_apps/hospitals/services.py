@@ -15,13 +15,12 @@ from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.directory.services import doctor_entries_relist
 from shared_apps.hospitals.logos import logo_clean
-from shared_apps.hospitals.models import PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
+from shared_apps.hospitals.models import DNS_LABEL, PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.tenancy import provision_schema
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
-DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 RESERVED_SUBDOMAINS = frozenset(
     [
         "www",
@@ -63,6 +62,19 @@ RESERVED_SUBDOMAINS = frozenset(
     ]
 )
 
+# Unique constraints on hospitals → the registration field a clash on each one is about.
+CLASHING_FIELDS = {
+    "hospitals_regno_ci_unique": "registration_number",
+    "hospitals_email_ci_unique": "email",
+    "hospitals_hospital_slug_key": "subdomain",
+    "hospitals_hospital_schema_name_key": "subdomain",  # follows the slug one-to-one
+}
+CLASH_MESSAGES = {
+    "registration_number": "A hospital with this registration number is already registered.",
+    "email": "A hospital with this email is already registered.",
+    "subdomain": "This subdomain is taken.",
+}
+
 
 @transaction.atomic
 def platform_ensure() -> Hospital:
@@ -85,17 +97,21 @@ def platform_ensure() -> Hospital:
 
 
 def _subdomain_errors(subdomain: str) -> list[str]:
-    if not DNS_LABEL.match(subdomain):
-        return ["Use 1–50 lowercase letters, digits or hyphens, starting and ending with a letter or digit."]
+    try:
+        DNS_LABEL(subdomain)
+    except ValidationError as exc:
+        return exc.messages
     if subdomain in RESERVED_SUBDOMAINS:
         return ["This subdomain is reserved."]
     if Hospital.objects.filter(slug=subdomain).exists():
-        return ["This subdomain is taken."]
+        return [CLASH_MESSAGES["subdomain"]]
     return []
 
 
 def _derive_subdomain(name: str) -> str:
-    base = slugify(name)[:40].strip("-") or "hospital"
+    """A free DNS label from the hospital's name: "Sq_uat" → "sq-uat" (or "sq-uat-2" when that is taken)."""
+    # slugify keeps "_", which no host name may hold: every run of other characters becomes one hyphen.
+    base = re.sub(r"[^a-z0-9]+", "-", slugify(name))[:40].strip("-") or "hospital"
     if base in RESERVED_SUBDOMAINS:
         base = f"{base}-hospital"
     candidate, n = base, 1
@@ -108,9 +124,9 @@ def _derive_subdomain(name: str) -> str:
 def _uniqueness_errors(*, registration_number: str, email: str) -> dict[str, list[str]]:
     errors = {}
     if Hospital.objects.filter(registration_number__lower=registration_number.lower()).exists():
-        errors["registration_number"] = ["A hospital with this registration number is already registered."]
+        errors["registration_number"] = [CLASH_MESSAGES["registration_number"]]
     if Hospital.objects.filter(email__lower=email.lower()).exists():
-        errors["email"] = ["A hospital with this email is already registered."]
+        errors["email"] = [CLASH_MESSAGES["email"]]
     return errors
 
 
@@ -169,13 +185,24 @@ def hospital_register(
         with transaction.atomic():
             hospital.save()
     except IntegrityError as exc:  # a concurrent registration took the same number, email or subdomain
-        raise ValidationError({"registration_number": ["This hospital is already registered."]}) from exc
+        raise _clash_error(exc) from exc
+    except ValidationError as exc:  # django-tenants' own last look: the schema name (the subdomain's) is taken
+        raise ValidationError({"subdomain": [CLASH_MESSAGES["subdomain"]]}) from exc
 
     audit_record(actor=actor, action="hospital.registered", entity="hospital", entity_id=hospital.pk, hospital=hospital)
     _queue_email(hospital, hospital.email, "hospital_registered")
     for superadmin_email in User.objects.filter(role=Role.SUPERADMIN, is_active=True).values_list("email", flat=True):
         _queue_email(hospital, superadmin_email, "hospital_pending_review")
     return hospital
+
+
+def _clash_error(exc: IntegrityError) -> ValidationError:
+    """The 400 for a registration that lost a race: on the field whose unique constraint refused it."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    field = CLASHING_FIELDS.get(constraint)
+    if field is None:
+        raise exc  # not a clash this service knows: a bug, not the applicant's fault
+    return ValidationError({field: [CLASH_MESSAGES[field]]})
 
 
 def _queue_email(hospital: Hospital, recipient: str, template: str) -> None:

@@ -2,10 +2,9 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from phonenumber_field.formfields import PhoneNumberField
 
 from shared_apps.common.errors import ApplicationError, NotFound
-from shared_apps.common.phone import normalize_phone_number
 from shared_apps.hospitals.forms import TIMEZONE_CHOICES
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import request_staff_access
@@ -127,7 +126,9 @@ class HospitalProfileForm(DashboardForm):
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
     address = forms.CharField(max_length=500)
-    phone_number = forms.CharField(max_length=32, help_text="With the country code, e.g. +14155550123.")
+    phone_number = PhoneNumberField(
+        max_length=32, widget=forms.TextInput, help_text="With the country code, e.g. +14155550123."
+    )
     city = forms.CharField(max_length=100)
     timezone = forms.ChoiceField(
         choices=TIMEZONE_CHOICES,
@@ -141,12 +142,6 @@ class HospitalProfileForm(DashboardForm):
         label="Brand colour",
         help_text="A hex colour such as #1a6fb0, used for the header line, navigation and buttons. Empty: the default.",
     )
-
-    def clean_phone_number(self):
-        try:
-            return normalize_phone_number(self.cleaned_data["phone_number"])
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
 
     def changes(self) -> dict:
         """The keyword arguments for hospital_update_profile."""

@@ -196,3 +196,44 @@ def test_the_html_form_shows_errors_inline(client):
     response = client.post("/register/", application(subdomain="www"))
     assert response.status_code == 400
     assert b"This subdomain is reserved." in response.content
+
+
+@pytest.mark.parametrize(
+    ("name", "subdomain"),
+    [
+        ("Sq_uat", "sq-uat"),
+        ("North__East_Clinic", "north-east-clinic"),
+        ("_Under_", "under"),
+        ("Saint Mary's — Ward 7", "saint-marys-ward-7"),
+        ("___", "hospital"),
+    ],
+)
+def test_a_derived_subdomain_is_a_dns_label(api, name, subdomain):
+    response = api.post(URL, application(name=name), format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["subdomain"] == subdomain
+    hospital = Hospital.objects.get(pk=response.json()["id"])
+    assert hospital.schema_name == Hospital.schema_name_for(subdomain)
+
+
+def test_names_differing_by_underscore_or_hyphen_get_distinct_subdomains_and_schemas(api):
+    first = api.post(URL, application(name="Sq_uat"), format="json").json()
+    second = api.post(URL, application(name="Sq-uat", registration_number="X-2", email="x2@example.com")).json()
+    assert (first["subdomain"], second["subdomain"]) == ("sq-uat", "sq-uat-2")
+    schemas = set(Hospital.objects.filter(pk__in=[first["id"], second["id"]]).values_list("schema_name", flat=True))
+    assert schemas == {"h_sq_uat", "h_sq_uat_2"}
+
+
+@pytest.mark.parametrize("subdomain", ["sq_uat", "sq.uat", "sq uat", "sqüat", "-sq", "sq-"])
+def test_a_given_subdomain_that_is_not_a_dns_label_is_a_400(api, subdomain):
+    field_errors(api.post(URL, application(subdomain=subdomain), format="json"), "subdomain")
+    assert not Hospital.objects.filter(registration_number="SM-2026-001").exists()
+
+
+def test_the_model_refuses_a_slug_that_is_not_a_dns_label(alpha):
+    from django.core.exceptions import ValidationError
+
+    alpha.slug = "al_pha"
+    with pytest.raises(ValidationError) as caught:
+        alpha.full_clean(exclude=["logo", "schema_name"])
+    assert "slug" in caught.value.message_dict
