@@ -75,7 +75,7 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 TENANT_MODEL = "hospitals.Hospital"
 TENANT_DOMAIN_MODEL = "hospitals.Domain"
 # New hospitals are cloned from this template schema, which `migrate_schemas` keeps current (see
-# shared_apps/hospitals/tenancy.py); cloning with faked migrations is several times faster than migrating.
+# shared_apps/hospitals/tenancy/); cloning with faked migrations is several times faster than migrating.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 GET_EXECUTOR_FUNCTION = "shared_apps.hospitals.tenancy.migration_executor"
