@@ -1,7 +1,7 @@
 """RHMS settings, read from the environment (django-environ).
 
-One module for every environment: development defaults are safe only with DJANGO_DEBUG on; with debug off the
-project refuses to start on the development secret key.
+One module for every environment. No key is committed: with DJANGO_DEBUG on, the keys come from this checkout's
+.data/dev-keys.env (scripts/lib/env.sh generates it); with debug off they must be set, long and different.
 """
 
 import re
@@ -16,20 +16,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
-DEVELOPMENT_JWT_KEY = "insecure-development-only-jwt-signing-key-not-for-production"  # noqa: S105
-
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
-JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=DEVELOPMENT_JWT_KEY)
+if DEBUG:
+    # This checkout's own development keys, generated once by scripts/run, scripts/test and scripts/bench
+    # (scripts/lib/env.sh); the environment and .env win. Nothing in the repository can sign a token.
+    environ.Env.read_env(BASE_DIR / ".data" / "dev-keys.env", overwrite=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 
-if not DEBUG:
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off.")
-    if JWT_SIGNING_KEY == DEVELOPMENT_JWT_KEY or len(JWT_SIGNING_KEY) < 50:
-        raise ImproperlyConfigured("JWT_SIGNING_KEY must be set to a long random value when DJANGO_DEBUG is off.")
-    if JWT_SIGNING_KEY == SECRET_KEY:
-        raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
+for _name, _key in (("DJANGO_SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
+    if not _key:
+        raise ImproperlyConfigured(f"{_name} must be set (scripts/run keeps development keys in .data/dev-keys.env).")
+    if not DEBUG and len(_key) < 50:
+        raise ImproperlyConfigured(f"{_name} must be set to a long random value when DJANGO_DEBUG is off.")
+if not DEBUG and JWT_SIGNING_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
 
 # The platform's own host: the public schema (API, registration form, Django admin). Hospitals live on
 # <slug>.<BASE_DOMAIN>.

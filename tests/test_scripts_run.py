@@ -1,19 +1,23 @@
-"""`scripts/run`, the main command, stays healthy under concurrent use (defect 11).
+"""`scripts/run`, the main command, started once as a developer starts it, in a database of its own.
 
-It is started as a developer starts it, in a database of its own, and eight clients call it at once: no 5xx, and
-the PostgreSQL connections it holds stay bounded by its processes (Django's development server used to open one
-per request thread until PostgreSQL refused clients).
+- It stays healthy under concurrent use (defect 11): eight clients at once get no 5xx, and the PostgreSQL
+  connections it holds stay bounded by its processes (Django's development server used to open one per request
+  thread until PostgreSQL refused clients).
+- It is not a network service: it listens on loopback only, and signs with this checkout's own keys from
+  .data/dev-keys.env, never with a key from the repository (anyone could mint a superadmin token with that one).
 """
 
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import jwt
 import psycopg
 import pytest
 from django.conf import settings
@@ -39,7 +43,7 @@ def _admin_conninfo() -> str:
     return f"host={db.get('HOST') or '127.0.0.1'} port={db.get('PORT') or 5432} user={db['USER']} dbname=postgres"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def run_database():
     name = f"{connection.settings_dict['NAME']}_scripts_run"
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
@@ -50,9 +54,10 @@ def run_database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def served(run_database, tmp_path):
-    """scripts/run on a free loopback port; yields (base URL, database name)."""
+@pytest.fixture(scope="module")
+def served(run_database, tmp_path_factory):
+    """scripts/run on a free port; yields (base URL, database name, port)."""
+    tmp_path = tmp_path_factory.mktemp("scripts_run")
     db = connection.settings_dict
     host = db.get("HOST") or "127.0.0.1"
     port = _free_port()
@@ -79,7 +84,7 @@ def served(run_database, tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base, process, tmp_path / "run.log")
-        yield base, run_database
+        yield base, run_database, port
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -125,7 +130,7 @@ def _connections(database: str) -> int:
 
 
 def test_scripts_run_serves_concurrent_clients_with_bounded_connections(served):
-    base, database = served
+    base, database, _port = served
     token = _login(base)
 
     def client(_):
@@ -149,3 +154,40 @@ def test_scripts_run_serves_concurrent_clients_with_bounded_connections(served):
     assert set(statuses) == {200}
     # One connection per web worker, plus the Celery worker's processes: never one per request.
     assert peak <= WEB_WORKERS * 2 + 4, peak
+
+
+# The signing key committed to config/settings.py until the fix: a token it signs must be worthless.
+FORMER_COMMITTED_SIGNER = "insecure-development-only-jwt-signing-key-not-for-production"
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the TCP sockets listening on `port` (IPv4), read from /proc/net/tcp."""
+    addresses = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, local_port = local.split(":")
+        if state == "0A" and int(local_port, 16) == port:
+            addresses.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return addresses
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the listening sockets from /proc/net/tcp")
+def test_scripts_run_listens_on_loopback_only(served):
+    _base, _database, port = served
+    assert _listening_addresses(port) == {"127.0.0.1"}
+
+
+def test_scripts_run_signs_with_this_checkouts_own_keys(served):
+    base, _database, _port = served
+    token = _login(base)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "jti": "forged"}, FORMER_COMMITTED_SIGNER, algorithm="HS256")
+    assert _call(f"{base}/api/auth/me/", forged) == 401
+
+    keys_file = ROOT / ".data" / "dev-keys.env"
+    keys = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    assert len(keys["JWT_SIGNING_KEY"]) >= 50
+    assert keys["JWT_SIGNING_KEY"] != keys["DJANGO_SECRET_KEY"]
+    jwt.decode(token, keys["JWT_SIGNING_KEY"], algorithms=["HS256"])  # the server signs with this checkout's key
+    assert _call(f"{base}/api/auth/me/", token) == 200
