@@ -132,13 +132,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "shared_apps.common.cache.ResilientRedisCache",
+        "BACKEND": "shared_apps.common.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rhms"),
-        # Fail fast while Redis is down (the cache fails open; see shared_apps/common/cache.py).
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        # The cache fails open while Redis is down, fast, and logs the outage once (shared_apps/common/cache.py).
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "CONNECTION_POOL_CLASS": "shared_apps.common.cache.OutageAwareConnectionPool",
+        },
     }
 }
+# Rate limits of HTML forms are not enforced while the cache is down (as the API's throttles).
+RATELIMIT_FAIL_OPEN = True
 LOCAL_CACHE_ONLY = env("CACHE_BACKEND", default="redis") == "locmem"  # scripts/run on a machine without Redis
 if LOCAL_CACHE_ONLY:
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -342,7 +349,7 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)
-    "django_ratelimit.W001",  # Django's RedisCache increments atomically (INCR), which is all django-ratelimit needs
+    "django_ratelimit.W001",  # django-redis increments atomically (INCR), which is all django-ratelimit needs
 ]
 if LOCAL_CACHE_ONLY:
     # One development process: a per-process cache is shared enough for rate limits there.
