@@ -1,7 +1,7 @@
 """RHMS settings, read from the environment (django-environ).
 
-One module for every environment: development defaults are safe only with DJANGO_DEBUG on; with debug off the
-project refuses to start on the development secret key.
+One module for every environment. No key is committed: with DJANGO_DEBUG on, the keys come from this checkout's
+.data/dev-keys.env (scripts/lib/env.sh generates it); with debug off they must be set, long and different.
 """
 
 import re
@@ -17,20 +17,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
-DEVELOPMENT_JWT_KEY = "insecure-development-only-jwt-signing-key-not-for-production"  # noqa: S105
-
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
-JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=DEVELOPMENT_JWT_KEY)
+if DEBUG:
+    # This checkout's own development keys, generated once by scripts/run, scripts/test and scripts/bench
+    # (scripts/lib/env.sh); the environment and .env win. Nothing in the repository can sign a token.
+    environ.Env.read_env(BASE_DIR / ".data" / "dev-keys.env", overwrite=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 
-if not DEBUG:
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off.")
-    if JWT_SIGNING_KEY == DEVELOPMENT_JWT_KEY or len(JWT_SIGNING_KEY) < 50:
-        raise ImproperlyConfigured("JWT_SIGNING_KEY must be set to a long random value when DJANGO_DEBUG is off.")
-    if JWT_SIGNING_KEY == SECRET_KEY:
-        raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
+for _name, _key in (("DJANGO_SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
+    if not _key:
+        raise ImproperlyConfigured(f"{_name} must be set (scripts/run keeps development keys in .data/dev-keys.env).")
+    if not DEBUG and len(_key) < 50:
+        raise ImproperlyConfigured(f"{_name} must be set to a long random value when DJANGO_DEBUG is off.")
+if not DEBUG and JWT_SIGNING_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
 
 # The platform's own host: the public schema (API, registration form, Django admin). Hospitals live on
 # <slug>.<BASE_DOMAIN>.
@@ -78,7 +79,7 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 TENANT_MODEL = "hospitals.Hospital"
 TENANT_DOMAIN_MODEL = "hospitals.Domain"
 # New hospitals are cloned from this template schema, which `migrate_schemas` keeps current (see
-# shared_apps/hospitals/tenancy.py); cloning with faked migrations is several times faster than migrating.
+# shared_apps/hospitals/tenancy/); cloning with faked migrations is several times faster than migrating.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 GET_EXECUTOR_FUNCTION = "shared_apps.hospitals.tenancy.migration_executor"
@@ -136,13 +137,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "shared_apps.common.cache.ResilientRedisCache",
+        "BACKEND": "shared_apps.common.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rhms"),
-        # Fail fast while Redis is down (the cache fails open; see shared_apps/common/cache.py).
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        # The cache fails open while Redis is down, fast, and logs the outage once (shared_apps/common/cache.py).
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "CONNECTION_POOL_CLASS": "shared_apps.common.cache.OutageAwareConnectionPool",
+        },
     }
 }
+# Rate limits of HTML forms are not enforced while the cache is down (as the API's throttles).
+RATELIMIT_FAIL_OPEN = True
 LOCAL_CACHE_ONLY = env("CACHE_BACKEND", default="redis") == "locmem"  # scripts/run on a machine without Redis
 if LOCAL_CACHE_ONLY:
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -389,7 +397,7 @@ NOTIFICATION_SEND_TIME_LIMIT_SECONDS = env.int("NOTIFICATION_SEND_TIME_LIMIT_SEC
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)
-    "django_ratelimit.W001",  # Django's RedisCache increments atomically (INCR), which is all django-ratelimit needs
+    "django_ratelimit.W001",  # django-redis increments atomically (INCR), which is all django-ratelimit needs
 ]
 if LOCAL_CACHE_ONLY:
     # One development process: a per-process cache is shared enough for rate limits there.

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
 def manage(*args, env_overrides, drop=()):
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"  # the real settings, not the test suite's
     return subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

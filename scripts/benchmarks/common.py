@@ -11,6 +11,9 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every benchmark database is named from this (rhms_bench, rhms_bench_provision, ...): set BENCH_DATABASE to run
+# on databases of your own, e.g. a fresh set.
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE", "rhms_bench")
 
 
 def admin_conninfo() -> str:
@@ -35,6 +38,23 @@ def use_database(name: str) -> None:
     import django
 
     django.setup()
+
+
+def analyze() -> None:
+    """Collect planner statistics for every table changed since its last ANALYZE, and say so.
+
+    Autovacuum may be off (it is on the shared machine): a table loaded in bulk then has no statistics and the
+    planner guesses (sequential scans instead of the indexes).
+    """
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT schemaname, relname FROM pg_stat_user_tables WHERE n_mod_since_analyze > 0")
+        stale = cursor.fetchall()
+        for schema, table in stale:
+            cursor.execute(f'ANALYZE "{schema}"."{table}"')
+    print(f"ANALYZE: {len(stale)} changed tables analyzed in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def manage(*args: str, quiet: bool = True) -> float:

@@ -9,9 +9,9 @@ import time
 import uuid
 from decimal import Decimal
 
-from scripts.benchmarks.common import database_exists, recreate_database, use_database
+from scripts.benchmarks.common import DATABASE_PREFIX, analyze, database_exists, recreate_database, use_database
 
-DATABASE = "rhms_bench"
+DATABASE = DATABASE_PREFIX
 SPECIALIZATIONS = [
     "Cardiology",
     "Dermatology",
@@ -48,6 +48,7 @@ def open_dataset(*, hospitals: int, doctors_per_hospital: int, full: bool = Fals
         patients = _grow_patients(PATIENTS)
         _grow_schedules(patients)
         print(f"full data set ready ({time.perf_counter() - started:.0f} s spent on volume)", flush=True)
+    analyze()
 
 
 PATIENTS = 50_000

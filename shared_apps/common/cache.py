@@ -1,40 +1,69 @@
-"""Django's Redis cache, failing open: while Redis is unreachable, reads miss and writes are dropped.
+"""The cache fails open while Redis is unreachable (django-redis' IGNORE_EXCEPTIONS): reads miss, writes are dropped.
 
-The cache holds only what can be rebuilt (catalogue responses, rate-limit counters), so an outage costs speed and
-rate limiting for its duration, never a 500. Each failure is logged.
+The cache holds only what can be rebuilt (catalogue responses, throttle and rate-limit counters), so an outage costs
+speed and rate limiting for its duration, never a 500. An outage is logged twice, when it starts and when it ends
+(with the number of calls that failed), not once per call: `RedisOutage` keeps that count, for the cache and for
+the notification queue.
 """
 
 import logging
+import sys
+import threading
 
-from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from django_redis.cache import RedisCache
+from redis.connection import ConnectionPool
 
 logger = logging.getLogger(__name__)
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _fail_open(method, fallback):
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except UNAVAILABLE as exc:
-            logger.warning("Cache unavailable (%s): %s skipped", type(exc).__name__, method.__name__)
-            return fallback(*args, **kwargs) if callable(fallback) else fallback
+class RedisOutage:
+    """One outage log for one use of Redis: a line when calls start failing, one when a call succeeds again."""
 
-    wrapper.__name__ = method.__name__
-    return wrapper
+    def __init__(self, what: str):
+        self.what = what
+        self.failures = 0
+        self._lock = threading.Lock()
+
+    def failed(self, exc: BaseException | None = None) -> None:
+        with self._lock:
+            self.failures += 1
+            first = self.failures == 1
+        if first:
+            reason = type(getattr(exc, "__cause__", None) or exc).__name__  # django-redis wraps redis' error
+            logger.warning("Redis unavailable for the %s (%s); failing open until it answers", self.what, reason)
+
+    def recovered(self) -> None:
+        if not self.failures:  # the usual case: no lock, nothing to say
+            return
+        with self._lock:
+            count, self.failures = self.failures, 0
+        if count:
+            logger.warning("Redis answers again for the %s; %d calls failed during the outage", self.what, count)
 
 
-class ResilientRedisCache(RedisCache):
-    get = _fail_open(RedisCache.get, lambda key, default=None, version=None: default)
-    get_many = _fail_open(RedisCache.get_many, {})
-    set = _fail_open(RedisCache.set, None)
-    set_many = _fail_open(RedisCache.set_many, [])
-    add = _fail_open(RedisCache.add, False)
-    delete = _fail_open(RedisCache.delete, False)
-    delete_many = _fail_open(RedisCache.delete_many, None)
-    has_key = _fail_open(RedisCache.has_key, False)
-    touch = _fail_open(RedisCache.touch, False)
-    incr = _fail_open(RedisCache.incr, 1)
-    clear = _fail_open(RedisCache.clear, None)
+CACHE_OUTAGE = RedisOutage("cache")
+
+
+class _OutageLogger:
+    """Stands in for the logger django-redis reports each ignored exception to (`logger.exception(...)`)."""
+
+    def exception(self, *args, **kwargs) -> None:
+        CACHE_OUTAGE.failed(sys.exc_info()[1])
+
+
+class FailOpenRedisCache(RedisCache):
+    """django-redis' cache (OPTIONS: IGNORE_EXCEPTIONS) whose ignored exceptions feed the outage log."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._log_ignored_exceptions = True
+        self.logger = _OutageLogger()
+
+
+class OutageAwareConnectionPool(ConnectionPool):
+    """The cache's connection pool (OPTIONS: CONNECTION_POOL_CLASS): a connection handed out ends an outage."""
+
+    def get_connection(self, *args, **kwargs):
+        connection = super().get_connection(*args, **kwargs)
+        CACHE_OUTAGE.recovered()
+        return connection

@@ -8,11 +8,14 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shared_apps.common.cache import RedisOutage
 from shared_apps.common.links import media_url
 from shared_apps.notifications.models import Channel, Notification, NotificationStatus
 from shared_apps.notifications.registry import builder_for
 
 logger = logging.getLogger(__name__)
+# While the broker is down, queued notifications wait for the requeue job.
+BROKER_OUTAGE = RedisOutage("notification queue (queued rows wait for the requeue job)")
 
 
 def notification_queue(*, channel: str, recipient: str, template: str, context: dict, hospital=None) -> Notification:
@@ -36,8 +39,10 @@ def _enqueue(notification_id: int) -> None:
 
     try:
         notification_send.apply_async(args=[notification_id])
-    except Exception:
-        logger.warning("Broker unavailable; notification %s stays queued for the requeue job", notification_id)
+    except Exception as exc:
+        BROKER_OUTAGE.failed(exc)  # logged once per outage; the rows stay queued for the requeue job
+    else:
+        BROKER_OUTAGE.recovered()
 
 
 def notification_claim(*, notification_id: int) -> Notification | None:

@@ -1,0 +1,34 @@
+"""Request routing: a hospital's subdomain to its schema, every other allowed host to the platform."""
+
+from django.conf import settings
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+from shared_apps.hospitals.models import Hospital, HospitalStatus
+
+
+class HospitalMiddleware(TenantMainMiddleware):
+    """Serve an approved hospital's schema on its subdomain; the platform on every other allowed host.
+
+    A pending, rejected, deactivated or unknown subdomain of BASE_DOMAIN is a 404, as if it did not exist.
+    """
+
+    def get_tenant(self, domain_model, hostname):
+        base = settings.BASE_DOMAIN
+        if hostname != base and hostname.endswith("." + base):
+            domain = domain_model.objects.select_related("tenant").get(
+                domain=hostname, tenant__status=HospitalStatus.APPROVED, tenant__is_active=True
+            )
+            return domain.tenant
+        return _platform_tenant()
+
+
+def _platform_tenant() -> Hospital:
+    """The public tenant row, read once per process: it never changes, and the platform host is the busiest."""
+    global _platform
+    if _platform is None:
+        _platform = Hospital.objects.get(schema_name=get_public_schema_name())
+    return _platform
+
+
+_platform: Hospital | None = None
