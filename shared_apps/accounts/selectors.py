@@ -1,16 +1,11 @@
-from shared_apps.accounts.models import HospitalMembership, User, email_key
-
-
-def membership_for(user: User) -> HospitalMembership | None:
-    """The user's active hospital membership (staff belong to one hospital at a time), or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return user.memberships.select_related("hospital").filter(is_active=True, hospital__is_active=True).first()
+from shared_apps.accounts.access import staff_access
+from shared_apps.accounts.models import User, email_key
 
 
 def hospital_id_for(user: User) -> int | None:
-    membership = membership_for(user)
-    return membership.hospital_id if membership else None
+    """The hospital the user is staff of (the staff-access rule), or None."""
+    access = staff_access(user)
+    return access.hospital.pk if access else None
 
 
 def user_get_by_email(email: str) -> User | None:

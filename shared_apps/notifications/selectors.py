@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
-from shared_apps.accounts.models import MembershipRole, User
-from shared_apps.accounts.selectors import membership_for
+from shared_apps.accounts.access import staff_access
+from shared_apps.accounts.models import User
 from shared_apps.notifications.models import Notification
 
 
@@ -10,7 +10,7 @@ def notification_list_for(*, user: User) -> QuerySet[Notification]:
     notifications = Notification.objects.order_by("-created_at", "-id")
     if user.is_superadmin:
         return notifications
-    membership = membership_for(user)
-    if membership is None or membership.role != MembershipRole.HOSPITAL_ADMIN:
+    access = staff_access(user)
+    if access is None or not access.is_admin:
         return notifications.none()
-    return notifications.filter(hospital_id=membership.hospital_id)
+    return notifications.filter(hospital_id=access.hospital.pk)
