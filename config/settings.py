@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, so its process_exception sees a plain view's database outage first (503 instead of 500).
+    "shared_apps.common.outage.DatabaseOutageMiddleware",
 ]
 
 TEMPLATES = [

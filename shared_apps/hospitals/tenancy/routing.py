@@ -4,14 +4,24 @@ from django.conf import settings
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
+from shared_apps.common.outage import database_outage_response, is_database_outage
 from shared_apps.hospitals.models import Hospital, HospitalStatus
 
 
 class HospitalMiddleware(TenantMainMiddleware):
     """Serve an approved hospital's schema on its subdomain; the platform on every other allowed host.
 
-    A pending, rejected, deactivated or unknown subdomain of BASE_DOMAIN is a 404, as if it did not exist.
+    A pending, rejected, deactivated or unknown subdomain of BASE_DOMAIN is a 404, as if it did not exist. While the
+    database is unreachable the lookup answers 503 (shared_apps/common/outage.py), before any other middleware runs.
     """
+
+    def process_request(self, request):
+        try:
+            return super().process_request(request)
+        except Exception as exc:
+            if is_database_outage(exc):
+                return database_outage_response(request, exc)
+            raise
 
     def get_tenant(self, domain_model, hostname):
         base = settings.BASE_DOMAIN
