@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "tenant_apps.appointments.models.AppointmentStatus",
         "AppointmentWhenEnum": ["upcoming", "past"],
+        "CalendarFormatEnum": ["ics", "json"],
         "DoctorStatusEnum": "tenant_apps.doctors.models.DoctorStatus",
         "HospitalStatusEnum": "shared_apps.hospitals.models.HospitalStatus",
         "NotificationStatusEnum": "shared_apps.notifications.models.NotificationStatus",
