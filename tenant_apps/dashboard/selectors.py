@@ -15,9 +15,9 @@ from shared_apps.accounts.access import StaffAccess
 from shared_apps.accounts.models import User
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
-from tenant_apps.appointments.selectors import appointment_list_for_staff, busy_intervals
+from tenant_apps.appointments.selectors import appointment_list_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
-from tenant_apps.doctors.selectors import availability_windows, doctors_for_staff
+from tenant_apps.doctors.selectors import availability_windows, doctor_free_slots, doctors_for_staff
 from tenant_apps.doctors.slots import Window, free_slots
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
@@ -202,13 +202,7 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
     """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments."""
     sunday = monday + dt.timedelta(days=6)
     rows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
-    free = free_slots(
-        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in rows],
-        slot_minutes=doctor.slot_minutes,
-        zone=hospital.zone,
-        busy=busy_intervals(doctor=doctor, date_from=monday, date_to=sunday),
-        now=timezone.now(),
-    )
+    free = doctor_free_slots(hospital=hospital, doctor=doctor, windows=rows, date_from=monday, date_to=sunday)
     booked = (
         Appointment.objects.filter(
             doctor=doctor, status=AppointmentStatus.BOOKED, appointment_date__gte=monday, appointment_date__lte=sunday

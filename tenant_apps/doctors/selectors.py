@@ -70,22 +70,29 @@ def availability_range(
     return date_from, date_to
 
 
-def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> dict:
-    """Windows and free slots of one doctor as JSON-ready data (inside the hospital's schema).
-
-    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
-    hundreds of slots. The contract tests validate the body against the schema.
-    """
+def doctor_free_slots(
+    *, hospital: Hospital, doctor: Doctor, windows: list[DoctorAvailability], date_from: dt.date, date_to: dt.date
+) -> list:
+    """The doctor's free slots between two local dates, from their `windows` over that range, minus bookings."""
     from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
 
-    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
-    slots = free_slots(
+    return free_slots(
         windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
         slot_minutes=doctor.slot_minutes,
         zone=hospital.zone,
         busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
         now=timezone.now(),
     )
+
+
+def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> dict:
+    """Windows and free slots of one doctor as JSON-ready data (inside the hospital's schema).
+
+    Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
+    hundreds of slots. The contract tests validate the body against the schema.
+    """
+    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
+    slots = doctor_free_slots(hospital=hospital, doctor=doctor, windows=windows, date_from=date_from, date_to=date_to)
     return {
         "doctor_id": str(doctor.pk),
         "timezone": hospital.timezone,

@@ -46,6 +46,10 @@ def test_no_offered_slots_means_no_utilisation_rather_than_a_division_by_zero(al
 @pytest.fixture
 def pretend_today(monkeypatch, alpha):
     """Make a future day 'today' for the overview, so its week can hold bookable slots whatever today is."""
+    # The views bind `local_today` by name when first imported: import them first, or a view module imported while
+    # the patch is active would keep the fake "today" for every later test.
+    import tenant_apps.dashboard.urls  # noqa: F401
+
     day = future_day(alpha, 7)
     monkeypatch.setattr(selectors, "local_today", lambda hospital: day)
     return day
