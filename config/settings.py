@@ -417,8 +417,8 @@ LOGIN_REDIRECT_URL = "dashboard:overview"
 # Pre-cloned hospital schemas kept ready so approval is a constant-time rename (0 disables the pool).
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=3)
 
-# Availability and booking reach this many days ahead.
-BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=180)
+# A new hospital's booking horizon (each hospital then sets its own in its policy).
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=90)
 # A range of availability asked for at once is capped at this many days.
 AVAILABILITY_MAX_RANGE_DAYS = 31
 

@@ -1,5 +1,7 @@
 import zoneinfo
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -22,6 +24,23 @@ DNS_LABEL = RegexValidator(
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError("Not a known IANA time zone.", code="invalid_timezone")
+
+
+def default_booking_horizon_days() -> int:
+    """A new hospital's horizon: the BOOKING_HORIZON_DAYS setting."""
+    return settings.BOOKING_HORIZON_DAYS
+
+
+def default_reminder_offsets() -> list[int]:
+    return [1440, 120]
+
+
+# The bounds of a hospital's policy; the database checks them, the forms and the API explain them.
+POLICY_MAX_NOTICE_MINUTES = 7 * 24 * 60
+POLICY_MAX_CANCELLATION_HOURS = 7 * 24
+POLICY_HORIZON_DAYS = (1, 365)
+POLICY_REMINDER_MINUTES = (5, 14 * 24 * 60)
+POLICY_MAX_REMINDERS = 5
 
 
 class HospitalStatus(models.TextChoices):
@@ -63,6 +82,12 @@ class Hospital(TenantMixin):
     created_at = models.DateTimeField(default=dj_timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Policy (Version 2 contract): shown to patients as `policy`, edited in the dashboard profile.
+    min_booking_notice_minutes = models.PositiveIntegerField(default=60)
+    cancellation_notice_hours = models.PositiveSmallIntegerField(default=4)
+    booking_horizon_days = models.PositiveSmallIntegerField(default=default_booking_horizon_days)
+    reminder_offsets_minutes = ArrayField(models.PositiveIntegerField(), default=default_reminder_offsets, blank=True)
+    no_show_limit = models.PositiveSmallIntegerField(default=3)
 
     objects = HospitalQuerySet.as_manager()
 
@@ -71,6 +96,24 @@ class Hospital(TenantMixin):
             models.UniqueConstraint(Lower("registration_number"), name="hospitals_regno_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="hospitals_email_ci_unique"),
             models.CheckConstraint(condition=models.Q(status__in=HospitalStatus.values), name="hospitals_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(min_booking_notice_minutes__lte=POLICY_MAX_NOTICE_MINUTES),
+                name="hospitals_booking_notice_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancellation_notice_hours__lte=POLICY_MAX_CANCELLATION_HOURS),
+                name="hospitals_cancellation_notice_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    booking_horizon_days__gte=POLICY_HORIZON_DAYS[0], booking_horizon_days__lte=POLICY_HORIZON_DAYS[1]
+                ),
+                name="hospitals_booking_horizon_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder_offsets_minutes__len__lte=POLICY_MAX_REMINDERS),
+                name="hospitals_reminder_offsets_count",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="hospitals_status_name_idx"),

@@ -11,6 +11,7 @@ class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", "Booked"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
 
 
 class TimeRange(Func):
