@@ -8,6 +8,8 @@ from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.notifications.registry import register
 from tenant_apps.appointments.calendar import appointment_ics
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.selectors import doctor_next_free_slots
 
 
 def appointment_message(context: dict, *, only_if_booked: bool = False) -> dict | None:
@@ -25,6 +27,7 @@ def appointment_message(context: dict, *, only_if_booked: bool = False) -> dict 
     return {
         "hospital": hospital,
         "for_doctor": for_doctor,
+        "doctor_id": appointment.doctor_id,
         "doctor_name": appointment.doctor.name,
         "patient_name": appointment.patient.name or appointment.patient.email,
         "date": appointment.appointment_date,
@@ -35,6 +38,32 @@ def appointment_message(context: dict, *, only_if_booked: bool = False) -> dict 
         else settings.PATIENT_APP_URL or platform_url("/"),
         "attachments": [("appointment.ics", ics, "text/calendar")],
     }
+
+
+NEXT_SLOTS_IN_NOTICE = 3
+
+
+@register("appointment_cancelled_time_off")
+def time_off_cancellation_message(context: dict) -> dict | None:
+    """The cancellation notice of an appointment its doctor's time off took: the doctor's next free slots, as they
+    are when the message is sent, and a link to rebook.
+    """
+    message = appointment_message(context)
+    if message is None:
+        return None
+    hospital = message["hospital"]
+    with hospital_context(hospital):
+        doctor = Doctor.objects.get(pk=message["doctor_id"])
+        slots = doctor_next_free_slots(hospital=hospital, doctor=doctor, count=NEXT_SLOTS_IN_NOTICE)
+    message["next_slots"] = [{"date": slot.date, "time": slot.time.strftime("%H:%M")} for slot in slots]
+    message["link"] = rebook_url(doctor_id=doctor.pk)
+    return message
+
+
+def rebook_url(*, doctor_id) -> str:
+    """Where the patient books this doctor again: the app's doctor page (PATIENT_APP_URL), or the platform."""
+    base = settings.PATIENT_APP_URL.rstrip("/") if settings.PATIENT_APP_URL else platform_url("").rstrip("/")
+    return f"{base}/doctors/{doctor_id}/"
 
 
 register("appointment_booked")(appointment_message)

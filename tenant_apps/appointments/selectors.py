@@ -10,7 +10,8 @@ from shared_apps.directory.models import BookingEntry, hospital_is_open
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
-from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.models import Doctor, TimeOff
+from tenant_apps.doctors.slots import Leave
 
 PATIENT, ADMIN, DOCTOR = "patient", "admin", "doctor"
 
@@ -104,3 +105,28 @@ def busy_intervals(*, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> l
             appointment_date__lte=date_to + dt.timedelta(days=1),
         ).values_list("starts_at", "ends_at")
     )
+
+
+def appointments_in_time_off(*, hospital: Hospital, time_off: TimeOff) -> list[Appointment]:
+    """The doctor's booked appointments, not yet started, that overlap the time off (in local wall-clock time),
+    locked for update, in time order.
+    """
+    leave = Leave(time_off.start_date, time_off.end_date, time_off.start_time, time_off.end_time)
+    candidates = Appointment.objects.select_for_update().filter(
+        doctor_id=time_off.doctor_id,
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=timezone.now(),
+        appointment_date__gte=time_off.start_date - dt.timedelta(days=1),
+        appointment_date__lte=time_off.end_date,
+    )
+    return [a for a in candidates.order_by("starts_at", "id") if _overlaps(a, leave, hospital)]
+
+
+def _overlaps(appointment: Appointment, leave: Leave, hospital: Hospital) -> bool:
+    start = appointment.starts_at.astimezone(hospital.zone).replace(tzinfo=None)
+    end = appointment.ends_at.astimezone(hospital.zone).replace(tzinfo=None)
+    for day in {start.date(), end.date()}:
+        taken = leave.range_on(day)
+        if taken is not None and start < taken[1] and taken[0] < end:
+            return True
+    return False

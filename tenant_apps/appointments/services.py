@@ -17,8 +17,8 @@ from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.selectors import availability_windows
-from tenant_apps.doctors.slots import Window, free_slots, local_datetime, slot_end
+from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
+from tenant_apps.doctors.slots import local_datetime, slot_end
 
 CONSTRAINT_ERRORS = {
     "appointments_doctor_no_overlap": ("slot_taken", "This slot has just been booked by someone else."),
@@ -31,7 +31,13 @@ def _slot_unavailable(message: str = "This time is not a free slot of this docto
 
 
 def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.time) -> dt.datetime:
-    """The aware start of (date, time) if it is one of the doctor's slots (booked or not); raises otherwise."""
+    """The aware start of (date, time) if it is one of the doctor's slots (booked or not); raises otherwise.
+
+    Takes a share lock on the doctor's row first, so a schedule change or time off (which lock it for update)
+    cannot commit between this check and the booking's commit.
+    """
+    doctor_lock_shared(doctor=doctor)
+    doctor.refresh_from_db(fields=["status", "slot_minutes"])
     if not doctor.is_active:
         raise _slot_unavailable("This doctor is not taking appointments.")
     today = timezone.now().astimezone(hospital.zone).date()
@@ -40,11 +46,8 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
     starts_at = local_datetime(date, time, hospital.zone)
     if starts_at is None or starts_at <= timezone.now():
         raise _slot_unavailable("This time is in the past or does not exist on the clock.")
-    windows = [
-        Window(w.date, w.start_time, w.end_time, w.is_available)
-        for w in availability_windows(doctor=doctor, date_from=date, date_to=date)
-    ]
-    slots = free_slots(windows=windows, slot_minutes=doctor.slot_minutes, zone=hospital.zone, now=timezone.now())
+    # Booked slots count here: a taken slot is the database's to refuse (slot_taken), not a slot that never was.
+    slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=date, date_to=date, busy=[])
     if not any(slot.time == time for slot in slots):
         raise _slot_unavailable()
     return starts_at
@@ -182,7 +185,14 @@ def _lock_booked(appointment: Appointment) -> Appointment:
 
 
 @transaction.atomic
-def appointment_cancel(*, actor: User, hospital: Hospital, appointment: Appointment, reason: str = "") -> Appointment:
+def appointment_cancel(
+    *,
+    actor: User,
+    hospital: Hospital,
+    appointment: Appointment,
+    reason: str = "",
+    patient_notice: str = "appointment_cancelled",
+) -> Appointment:
     """Cancel a booked appointment, as its patient or as staff who may see it; its slot is free again at once.
 
     The patient may cancel only before the start time; staff always can. Raises Conflict("invalid_state", 409)
@@ -211,8 +221,21 @@ def appointment_cancel(*, actor: User, hospital: Hospital, appointment: Appointm
         recipients = [(Channel.EMAIL, appointment.patient.email, "patient")]
         if appointment.patient.phone_number:
             recipients.append((Channel.SMS, appointment.patient.phone_number, "patient"))
-    _notify(hospital, appointment, "appointment_cancelled", recipients=recipients)
+    _notify(hospital, appointment, "appointment_cancelled" if by_patient else patient_notice, recipients=recipients)
     return appointment
+
+
+def appointment_cancel_for_time_off(*, actor: User, hospital: Hospital, appointment: Appointment) -> Appointment:
+    """Cancel a booked appointment because its doctor takes time off: cancelled by the hospital, and the patient's
+    notice names the doctor's next free slots and a link to rebook. Raises and records what appointment_cancel does.
+    """
+    return appointment_cancel(
+        actor=actor,
+        hospital=hospital,
+        appointment=appointment,
+        reason="The doctor is not available at this time.",
+        patient_notice="appointment_cancelled_time_off",
+    )
 
 
 @transaction.atomic

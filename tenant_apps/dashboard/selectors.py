@@ -6,7 +6,7 @@ admin sees the whole hospital; a doctor sees their own record, schedule and appo
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
@@ -17,8 +17,8 @@ from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import appointment_list_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
-from tenant_apps.doctors.selectors import availability_windows, doctor_free_slots, doctors_for_staff
-from tenant_apps.doctors.slots import Window, free_slots
+from tenant_apps.doctors.selectors import availability_windows, doctor_free_slots, doctors_for_staff, schedules_for
+from tenant_apps.doctors.slots import DayPlan, day_plan, free_slots
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
 BEGINNING_OF_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -38,14 +38,6 @@ def week_start(day: dt.date) -> dt.date:
 def own_doctor(*, user: User) -> Doctor | None:
     """The doctor record of a signed-in doctor, or None (an admin, or a doctor whose record is gone)."""
     return Doctor.objects.filter(user=user).first()
-
-
-def _windows_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
-    windows = defaultdict(list)
-    rows = DoctorAvailability.objects.filter(doctor__in=doctors, date__gte=date_from, date__lte=date_to)
-    for w in rows.order_by("date", "start_time"):
-        windows[w.doctor_id].append(Window(w.date, w.start_time, w.end_time, w.is_available))
-    return windows
 
 
 def _occupied_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
@@ -79,16 +71,23 @@ class Utilisation:
 def utilisation(*, hospital: Hospital, doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> Utilisation:
     """Booked slots / offered slots of `doctors` between two local dates, past slots included.
 
-    Offered: every slot on the doctors' grids inside their available windows, outside blocked time. Booked: those
-    of them taken by a booked or completed appointment.
+    Offered: every slot of the doctors' schedules (the one slot computation, from the beginning of time). Booked:
+    those of them taken by a booked or completed appointment.
     """
-    windows = _windows_by_doctor(doctors, date_from, date_to)
+    schedules = schedules_for(doctors=doctors, date_from=date_from, date_to=date_to)
     occupied = _occupied_by_doctor(doctors, date_from, date_to)
     offered = booked = 0
     for doctor in doctors:
-        grid = {"windows": windows[doctor.pk], "slot_minutes": doctor.slot_minutes, "zone": hospital.zone}
-        all_slots = len(free_slots(**grid, now=BEGINNING_OF_TIME))
-        still_free = len(free_slots(**grid, busy=occupied[doctor.pk], now=BEGINNING_OF_TIME))
+        grid = {
+            "schedule": schedules[doctor.pk],
+            "date_from": date_from,
+            "date_to": date_to,
+            "slot_minutes": doctor.slot_minutes,
+            "zone": hospital.zone,
+            "not_before": BEGINNING_OF_TIME,
+        }
+        all_slots = len(free_slots(**grid))
+        still_free = len(free_slots(**grid, busy=occupied[doctor.pk]))
         offered += all_slots
         booked += all_slots - still_free
     return Utilisation(offered_slots=offered, booked_slots=booked)
@@ -97,36 +96,29 @@ def utilisation(*, hospital: Hospital, doctors: list[Doctor], date_from: dt.date
 @dataclass
 class DoctorToday:
     doctor: Doctor
-    open_windows: list[Window] = field(default_factory=list)
-    blocked_windows: list[Window] = field(default_factory=list)
+    plan: DayPlan
     free_slots_left: int = 0
 
 
 def doctors_available_on(*, hospital: Hospital, doctors: list[Doctor], day: dt.date) -> list[DoctorToday]:
-    """Active doctors with an available window on `day`, their hours and how many slots are still free."""
+    """Active doctors with open hours on `day` (weekly or dated), their plan for it and how many slots are left."""
     active = [d for d in doctors if d.status == DoctorStatus.ACTIVE]
-    windows = _windows_by_doctor(active, day, day)
+    schedules = schedules_for(doctors=active, date_from=day, date_to=day)
     occupied = _occupied_by_doctor(active, day, day)
     result = []
     for doctor in active:
-        own = windows[doctor.pk]
-        if not any(w.is_available for w in own):
+        plan = day_plan(schedules[doctor.pk], day)
+        if not plan.open:
             continue
-        left = free_slots(
-            windows=own,
-            slot_minutes=doctor.slot_minutes,
-            zone=hospital.zone,
+        left = doctor_free_slots(
+            hospital=hospital,
+            doctor=doctor,
+            date_from=day,
+            date_to=day,
+            schedule=schedules[doctor.pk],
             busy=occupied[doctor.pk],
-            now=timezone.now(),
         )
-        result.append(
-            DoctorToday(
-                doctor=doctor,
-                open_windows=[w for w in own if w.is_available],
-                blocked_windows=[w for w in own if not w.is_available],
-                free_slots_left=len(left),
-            )
-        )
+        result.append(DoctorToday(doctor=doctor, plan=plan, free_slots_left=len(left)))
     return result
 
 
@@ -202,7 +194,7 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
     """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments."""
     sunday = monday + dt.timedelta(days=6)
     rows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
-    free = doctor_free_slots(hospital=hospital, doctor=doctor, windows=rows, date_from=monday, date_to=sunday)
+    free = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=monday, date_to=sunday)
     booked = (
         Appointment.objects.filter(
             doctor=doctor, status=AppointmentStatus.BOOKED, appointment_date__gte=monday, appointment_date__lte=sunday

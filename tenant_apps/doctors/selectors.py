@@ -2,14 +2,15 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.access import StaffAccess
 from shared_apps.common.errors import NotFound
 from shared_apps.hospitals.models import Hospital
-from tenant_apps.doctors.models import Doctor, DoctorAvailability
-from tenant_apps.doctors.slots import Window, free_slots
+from tenant_apps.doctors.models import Doctor, DoctorAvailability, TimeOff, WeeklyHours
+from tenant_apps.doctors.slots import Leave, Schedule, Slot, WeeklyRule, Window, dates_between, day_plan, free_slots
 
 # Availability is read at most this far from today, either way: far enough for any schedule, and far from the
 # calendar's ends (date arithmetic overflows at year 1 and 9999).
@@ -32,6 +33,14 @@ def doctors_for_staff(*, access: StaffAccess, status: str = "") -> QuerySet[Doct
     """The doctors `access` may see: every doctor for the admin, their own record for a doctor."""
     doctors = doctor_list(status=status)
     return doctors if access.is_admin else doctors.filter(user=access.user)
+
+
+def doctor_lock_shared(*, doctor: Doctor) -> None:
+    """Lock the doctor's row FOR SHARE until the transaction ends: bookings take it (they do not block each other);
+    schedule changes and time off lock it FOR UPDATE, so each waits for the other to commit and then sees it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Doctor._meta.db_table} WHERE id = %s FOR SHARE", [doctor.pk])  # noqa: S608
 
 
 def doctor_list(*, status: str = "") -> QuerySet[Doctor]:
@@ -70,19 +79,118 @@ def availability_range(
     return date_from, date_to
 
 
+def _weekly_rules(rows) -> tuple[WeeklyRule, ...]:
+    return tuple(WeeklyRule(r.weekday, r.start_time, r.end_time, r.valid_from, r.valid_until) for r in rows)
+
+
+def _leaves(rows) -> tuple[Leave, ...]:
+    return tuple(Leave(r.start_date, r.end_date, r.start_time, r.end_time) for r in rows)
+
+
+def _windows(rows) -> tuple[Window, ...]:
+    return tuple(Window(w.date, w.start_time, w.end_time, w.is_available) for w in rows)
+
+
+def schedules_for(*, doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
+    """Each doctor's Schedule (weekly hours, dated windows, time off) over two local dates: three queries."""
+    ids = [d.pk for d in doctors]
+    weekly = WeeklyHours.objects.filter(doctor_id__in=ids, valid_from__lte=date_to).exclude(valid_until__lt=date_from)
+    windows = DoctorAvailability.objects.filter(doctor_id__in=ids, date__gte=date_from, date__lte=date_to)
+    leave = TimeOff.objects.filter(doctor_id__in=ids, start_date__lte=date_to, end_date__gte=date_from)
+    by_doctor = {pk: {"weekly": [], "windows": [], "leave": []} for pk in ids}
+    for kind, rows in (("weekly", weekly), ("windows", windows), ("leave", leave)):
+        for row in rows:
+            by_doctor[row.doctor_id][kind].append(row)
+    return {
+        pk: Schedule(
+            weekly_hours=_weekly_rules(rows["weekly"]),
+            windows=_windows(rows["windows"]),
+            time_off=_leaves(rows["leave"]),
+        )
+        for pk, rows in by_doctor.items()
+    }
+
+
+def doctor_schedule(*, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> Schedule:
+    return schedules_for(doctors=[doctor], date_from=date_from, date_to=date_to)[doctor.pk]
+
+
 def doctor_free_slots(
-    *, hospital: Hospital, doctor: Doctor, windows: list[DoctorAvailability], date_from: dt.date, date_to: dt.date
-) -> list:
-    """The doctor's free slots between two local dates, from their `windows` over that range, minus bookings."""
+    *,
+    hospital: Hospital,
+    doctor: Doctor,
+    date_from: dt.date,
+    date_to: dt.date,
+    schedule: Schedule | None = None,
+    busy: list | None = None,
+) -> list[Slot]:
+    """The doctor's free slots between two local dates: the one computation (tenant_apps/doctors/slots.py) over
+    their schedule, minus booked appointments, from now on. `schedule` and `busy` when the caller has them.
+    """
     from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
 
+    if schedule is None:
+        schedule = doctor_schedule(doctor=doctor, date_from=date_from, date_to=date_to)
+    if busy is None:
+        busy = busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to)
     return free_slots(
-        windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
+        schedule=schedule,
+        date_from=date_from,
+        date_to=date_to,
         slot_minutes=doctor.slot_minutes,
         zone=hospital.zone,
-        busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
-        now=timezone.now(),
+        busy=busy,
+        not_before=timezone.now(),
     )
+
+
+def doctor_next_free_slots(*, hospital: Hospital, doctor: Doctor, count: int) -> list[Slot]:
+    """The doctor's first `count` free slots from now, within the hospital's booking horizon (read a month at a
+    time, so a doctor with free time soon costs one read).
+    """
+    today = timezone.now().astimezone(hospital.zone).date()
+    last = today + dt.timedelta(days=hospital.booking_horizon_days)
+    found: list[Slot] = []
+    start = today
+    while start <= last and len(found) < count:
+        end = min(start + dt.timedelta(days=settings.AVAILABILITY_MAX_RANGE_DAYS - 1), last)
+        found += doctor_free_slots(hospital=hospital, doctor=doctor, date_from=start, date_to=end)
+        start = end + dt.timedelta(days=1)
+    return found[:count]
+
+
+def effective_windows(*, schedule: Schedule, date_from: dt.date, date_to: dt.date) -> list[dict]:
+    """The `windows` of the availability response: each date's open windows (its dated available windows, or its
+    weekly hours), then what is taken out of them: blocked dated windows as entered, and time off clipped to the
+    open windows (is_available false).
+    """
+    rows = []
+    for date in dates_between(date_from, date_to):
+        plan = day_plan(schedule, date)
+        rows += [_window_dict(date, start, end, True) for start, end in plan.open]
+        rows += [_window_dict(date, start.time(), end.time(), False) for start, end in plan.blocked]
+        rows += [_window_dict(date, start, end, False) for start, end in _leave_inside(plan)]
+    return sorted(rows, key=lambda w: (w["date"], w["start_time"], w["is_available"]))
+
+
+def _leave_inside(plan) -> list[tuple[dt.time, dt.time]]:
+    clipped = []
+    for leave_start, leave_end in plan.time_off:
+        for open_start, open_end in plan.open:
+            start = max(leave_start, dt.datetime.combine(plan.date, open_start))
+            end = min(leave_end, dt.datetime.combine(plan.date, open_end))
+            if start < end:
+                clipped.append((start.time(), end.time()))
+    return clipped
+
+
+def _window_dict(date: dt.date, start: dt.time, end: dt.time, is_available: bool) -> dict:
+    return {
+        "date": date.isoformat(),
+        "start_time": start.strftime("%H:%M"),
+        "end_time": end.strftime("%H:%M"),
+        "is_available": is_available,
+    }
 
 
 def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> dict:
@@ -91,12 +199,12 @@ def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date,
     Built by hand rather than through AvailabilityApi.OutputSerializer (which documents it): a week holds
     hundreds of slots. The contract tests validate the body against the schema.
     """
-    windows = list(availability_windows(doctor=doctor, date_from=date_from, date_to=date_to))
-    slots = doctor_free_slots(hospital=hospital, doctor=doctor, windows=windows, date_from=date_from, date_to=date_to)
+    schedule = doctor_schedule(doctor=doctor, date_from=date_from, date_to=date_to)
+    slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=date_from, date_to=date_to, schedule=schedule)
     return {
         "doctor_id": str(doctor.pk),
         "timezone": hospital.timezone,
-        "windows": [window_row(w) for w in windows],
+        "windows": effective_windows(schedule=schedule, date_from=date_from, date_to=date_to),
         "slots": [
             {
                 "date": slot.date.isoformat(),
@@ -109,10 +217,42 @@ def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date,
     }
 
 
-def window_row(window: DoctorAvailability) -> dict:
+def schedule_body(*, hospital: Hospital, doctor: Doctor) -> dict:
+    """GET /api/doctors/{id}/schedule/: the weekly hours and the current and upcoming time off."""
+    today = timezone.now().astimezone(hospital.zone).date()
     return {
-        "date": window.date.isoformat(),
-        "start_time": window.start_time.strftime("%H:%M"),
-        "end_time": window.end_time.strftime("%H:%M"),
-        "is_available": window.is_available,
+        "doctor_id": str(doctor.pk),
+        "timezone": hospital.timezone,
+        "weekly_hours": [
+            {
+                "weekday": row.weekday,
+                "start_time": row.start_time.strftime("%H:%M"),
+                "end_time": row.end_time.strftime("%H:%M"),
+                "valid_from": row.valid_from.isoformat(),
+                "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+            }
+            for row in doctor.weekly_hours.order_by("weekday", "start_time", "valid_from")
+        ],
+        "time_off": [time_off_row(row) for row in time_off_list(doctor=doctor, since=today)],
     }
+
+
+def time_off_list(*, doctor: Doctor, since: dt.date) -> QuerySet[TimeOff]:
+    """The doctor's time off that ends on or after `since`, in date order."""
+    return doctor.time_off.filter(end_date__gte=since).order_by("start_date", "start_time", "id")
+
+
+def time_off_row(row: TimeOff) -> dict:
+    return {
+        "id": str(row.pk),
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat(),
+        "start_time": row.start_time.strftime("%H:%M") if row.start_time else None,
+        "end_time": row.end_time.strftime("%H:%M") if row.end_time else None,
+        "reason": row.reason,
+    }
+
+
+def time_off_get(*, doctor: Doctor, time_off_id) -> TimeOff | None:
+    """One of `doctor`'s time off entries, or None (another doctor's is as missing as a deleted one)."""
+    return doctor.time_off.filter(pk=time_off_id).first()

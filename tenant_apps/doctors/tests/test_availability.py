@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.doctors.models import DoctorAvailability
-from tenant_apps.doctors.slots import Window, free_slots, local_datetime
+from tenant_apps.doctors.slots import local_datetime
 from tenant_apps.doctors.tests.factories import make_doctor, open_day
 from tenant_apps.doctors.tests.test_doctors_api import _invited
 
@@ -127,32 +127,6 @@ def test_free_slots_skip_blocked_time_and_carry_the_hospital_offset(api, alpha):
     assert first["starts_at"] == expected.isoformat(timespec="seconds")
     assert first["ends_at"] == (expected + dt.timedelta(minutes=30)).isoformat(timespec="seconds")
     assert len(body["windows"]) == 2
-
-
-def test_past_slots_are_not_offered():
-    zone = ZoneInfo("Europe/London")
-    day = dt.date(2030, 6, 3)
-    now = local_datetime(day, dt.time(10, 15), zone)
-    slots = free_slots(windows=[Window(day, dt.time(9), dt.time(12), True)], slot_minutes=60, zone=zone, now=now)
-    assert [s.time for s in slots] == [dt.time(11)]
-
-
-def test_slots_on_the_spring_forward_day_skip_the_missing_hour():
-    zone = ZoneInfo("Europe/London")  # 2030-03-31 01:00 GMT jumps to 02:00 BST
-    day = dt.date(2030, 3, 31)
-    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-    slots = free_slots(windows=[Window(day, dt.time(0), dt.time(3), True)], slot_minutes=30, zone=zone, now=now)
-    assert [s.time.isoformat("minutes") for s in slots] == ["00:00", "00:30", "02:00", "02:30"]
-    assert [s.starts_at.utcoffset() for s in slots] == [dt.timedelta(0)] * 2 + [dt.timedelta(hours=1)] * 2
-
-
-def test_slots_on_the_fall_back_day_are_offered_once_each():
-    zone = ZoneInfo("America/New_York")  # 2030-11-03 02:00 EDT falls back to 01:00 EST
-    day = dt.date(2030, 11, 3)
-    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-    slots = free_slots(windows=[Window(day, dt.time(0), dt.time(3), True)], slot_minutes=60, zone=zone, now=now)
-    assert [s.time.hour for s in slots] == [0, 1, 2]
-    assert len({s.starts_at.astimezone(dt.UTC) for s in slots}) == 3
 
 
 @pytest.mark.parametrize(
