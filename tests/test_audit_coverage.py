@@ -49,21 +49,30 @@ EXEMPT = {
     "notifications.notification_release": "delivery bookkeeping, recorded on the notification row",
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
     "appointments.appointment_reminders_queue": "system job; its outbox rows are the record",
+    "appointments.appointment_cancel_for_time_off": "calls appointment_cancel, which audits (inside time_off_add)",
 }
 
 
 def discovered_services() -> set[str]:
+    """Public functions defined in each app's services.py, or in the modules of its services package."""
     found = set()
     for package in (shared_apps, tenant_apps):
         for app in pkgutil.iter_modules(package.__path__):
             try:
-                module = importlib.import_module(f"{package.__name__}.{app.name}.services")
+                services = importlib.import_module(f"{package.__name__}.{app.name}.services")
             except ModuleNotFoundError:
                 continue
-            for name, function in inspect.getmembers(module, inspect.isfunction):
-                if function.__module__ == module.__name__ and not name.startswith("_"):
-                    found.add(f"{app.name}.{name}")
+            for module in _modules_of(services):
+                for name, function in inspect.getmembers(module, inspect.isfunction):
+                    if function.__module__ == module.__name__ and not name.startswith("_"):
+                        found.add(f"{app.name}.{name}")
     return found
+
+
+def _modules_of(services):
+    if not hasattr(services, "__path__"):
+        return [services]
+    return [importlib.import_module(f"{services.__name__}.{m.name}") for m in pkgutil.iter_modules(services.__path__)]
 
 
 def _service(dotted):
@@ -148,7 +157,23 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
             lambda: s("appointments.appointment_complete")(actor=alpha_admin, hospital=alpha, appointment=appointment)
         )
 
+    def time_off_remove():
+        doctor = make_doctor(alpha)
+        with hospital_context(alpha):
+            time_off, _ = s("doctors.time_off_add")(
+                actor=alpha_admin,
+                hospital=alpha,
+                doctor=doctor,
+                start_date=future_day(alpha),
+                end_date=future_day(alpha),
+            )
+        return in_alpha(
+            lambda: s("doctors.time_off_remove")(actor=alpha_admin, hospital=alpha, doctor=doctor, time_off=time_off)
+        )
+
     window = {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
+    weekly = {"weekday": 0, "start_time": dt.time(9), "end_time": dt.time(12)}
+    leave = {"start_date": future_day(alpha), "end_date": future_day(alpha)}
     return {
         "accounts.patient_register": (
             "patient.registered",
@@ -193,6 +218,9 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         "doctors.doctor_update": ("doctor.updated", with_doctor("doctors.doctor_update", fee=5)),
         "doctors.doctor_invite": ("doctor.invited", with_doctor("doctors.doctor_invite")),
         "doctors.availability_set": ("availability.set", with_doctor("doctors.availability_set", windows=[window])),
+        "doctors.schedule_set": ("schedule.updated", with_doctor("doctors.schedule_set", weekly_hours=[weekly])),
+        "doctors.time_off_add": ("time_off.added", with_doctor("doctors.time_off_add", **leave)),
+        "doctors.time_off_remove": ("time_off.removed", time_off_remove),
         "appointments.appointment_book": ("appointment.booked", book),
         "appointments.appointment_cancel": ("appointment.cancelled", cancel),
         "appointments.appointment_complete": ("appointment.completed", complete),

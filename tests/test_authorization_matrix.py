@@ -6,6 +6,7 @@ EXPECTED holds one row per operation, OPERATION_COUNT of them: an endpoint added
 back, so cells do not interact.
 """
 
+import datetime as dt
 import re
 import uuid
 
@@ -18,8 +19,10 @@ from rest_framework.test import APIClient
 from shared_apps.accounts.services import password_link_path
 from shared_apps.accounts.tests.factories import PASSWORD, PatientFactory, SuperadminFactory
 from shared_apps.accounts.tokens import tokens_for
+from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.hospitals.tests.factories import PendingHospitalFactory
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
+from tenant_apps.doctors.services import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +71,10 @@ EXPECTED = {
     ("POST", "/api/doctors/{doctor_id}/invite/"): row(401, 403, 404, 200, 404, 403),
     ("GET", "/api/doctors/{doctor_id}/availability/"): EVERYONE[200],
     ("POST", "/api/doctors/{doctor_id}/availability/set/"): row(401, 403, 200, 200, 404, 403),
+    ("GET", "/api/doctors/{doctor_id}/schedule/"): row(401, 403, 200, 200, 404, 403),
+    ("PUT", "/api/doctors/{doctor_id}/schedule/"): row(401, 403, 200, 200, 404, 403),
+    ("POST", "/api/doctors/{doctor_id}/time-off/"): row(401, 403, 201, 201, 404, 403),
+    ("DELETE", "/api/doctors/{doctor_id}/time-off/{time_off_id}/"): row(401, 403, 204, 204, 404, 403),
     ("POST", "/api/appointments/book/"): row(401, 201, 403, 403, 403, 403),
     ("GET", "/api/appointments/user/"): PATIENT_ONLY,
     ("GET", "/api/appointments/hospital/"): row(401, 403, 200, 200, 200, 403),
@@ -98,6 +105,14 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
     upcoming = book(_client(patient), doctor, day, "09:00").json()
     started = book(_client(PatientFactory().user), doctor, day, "10:00").json()
     move_start_to_the_past(alpha, started["id"])
+    with hospital_context(alpha):
+        time_off, _ = time_off_add(
+            actor=alpha_admin,
+            hospital=alpha,
+            doctor=doctor,
+            start_date=day + dt.timedelta(days=2),
+            end_date=day + dt.timedelta(days=2),
+        )
     clients = {
         "anonymous": APIClient(),
         "patient": _client(patient),
@@ -111,6 +126,7 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
         "patient": patient,
         "doctor": doctor,
         "day": day,
+        "time_off_id": time_off.pk,
         "upcoming": upcoming,
         "started": started,
         "clients": clients,
@@ -130,6 +146,7 @@ def _request(world, method, path):
     params = {
         "hospital_id": world["alpha"].pk,
         "doctor_id": world["doctor"].pk,
+        "time_off_id": world["time_off_id"],
         "appointment_id": world["started"]["id"] if path.endswith("/complete/") else world["upcoming"]["id"],
     }
     if "/admin/hospitals/{hospital_id}/" in path:
@@ -160,6 +177,13 @@ def _request(world, method, path):
         "/api/doctors/{doctor_id}/availability/set/": {
             "windows": [{"date": str(world["day"]), "start_time": "09:00", "end_time": "12:00", "is_available": True}]
         },
+        "/api/doctors/{doctor_id}/schedule/": {
+            "weekly_hours": [{"weekday": 0, "start_time": "09:00", "end_time": "12:00"}]
+        },
+        "/api/doctors/{doctor_id}/time-off/": {
+            "start_date": str(world["day"] + dt.timedelta(days=1)),
+            "end_date": str(world["day"] + dt.timedelta(days=1)),
+        },
         "/api/appointments/book/": {"doctor_id": str(world["doctor"].pk), "date": str(world["day"]), "time": "11:00"},
     }
     return url, bodies.get(path)
@@ -186,7 +210,7 @@ def _json(body) -> str:
 
 
 # The public API's operations, counted by hand: adding or removing one changes this number on purpose.
-OPERATION_COUNT = 31
+OPERATION_COUNT = 35
 NOT_OPERATIONS = {"/api/schema/", "/api/docs/"}  # the API's description, not part of it
 
 

@@ -10,8 +10,8 @@ from shared_apps.common.apis import HospitalScopedApi
 from shared_apps.common.errors import NotFound
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import StrictCharField, validated
-from tenant_apps.doctors.schedule import MAX_WEEKLY_ROWS, schedule_set, time_off_add, time_off_remove
 from tenant_apps.doctors.selectors import doctor_get_for_staff, schedule_body, time_off_get, time_off_row
+from tenant_apps.doctors.services import MAX_WEEKLY_ROWS, schedule_set, time_off_add, time_off_remove
 
 SCHEDULE_ERRORS = error_responses(400, 401, 403, 404)
 

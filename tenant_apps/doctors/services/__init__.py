@@ -1,0 +1,28 @@
+"""Writes on doctors (doctors.py: the doctor, its login and dated windows) and on their schedules (schedule.py:
+weekly hours and time off). Callers have entered the hospital's schema (hospital_context).
+"""
+
+from tenant_apps.doctors.services.doctors import (
+    availability_set,
+    availability_window_add,
+    availability_window_remove,
+    doctor_create,
+    doctor_entry_sync,
+    doctor_invite,
+    doctor_update,
+)
+from tenant_apps.doctors.services.schedule import MAX_WEEKLY_ROWS, schedule_set, time_off_add, time_off_remove
+
+__all__ = [
+    "MAX_WEEKLY_ROWS",
+    "availability_set",
+    "availability_window_add",
+    "availability_window_remove",
+    "doctor_create",
+    "doctor_entry_sync",
+    "doctor_invite",
+    "doctor_update",
+    "schedule_set",
+    "time_off_add",
+    "time_off_remove",
+]
