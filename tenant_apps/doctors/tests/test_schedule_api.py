@@ -350,3 +350,26 @@ def test_time_off_cancellation_is_all_or_nothing(as_user, alpha, alpha_admin, do
         "booked"
     }
     assert Notification.objects.count() == queued
+
+
+def test_the_cached_availability_follows_weekly_hours_and_time_off_after_commit(
+    api, as_user, alpha, alpha_admin, doctor, settings, django_capture_on_commit_callbacks
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    client = as_user(alpha_admin)
+    wednesday = next_weekday(alpha, 2)
+    assert free_times(api, doctor, wednesday) == []  # now cached
+
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        put_schedule(client, doctor, hours(2, "09:00", "11:00"))
+    assert free_times(api, doctor, wednesday) == []  # not committed yet: the cached answer stands
+    for callback in pending:
+        callback()
+    assert free_times(api, doctor, wednesday) == ["09:00", "10:00"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        leave = add_time_off(client, doctor, start_date=str(wednesday), end_date=str(wednesday)).json()
+    assert free_times(api, doctor, wednesday) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        client.delete(f"/api/doctors/{doctor.pk}/time-off/{leave['id']}/")
+    assert free_times(api, doctor, wednesday) == ["09:00", "10:00"]
