@@ -61,9 +61,12 @@ def time_off_cancellation_message(context: dict) -> dict | None:
 
 
 def rebook_url(*, doctor_id) -> str:
-    """Where the patient books this doctor again: the app's doctor page (PATIENT_APP_URL), or the platform."""
-    base = settings.PATIENT_APP_URL.rstrip("/") if settings.PATIENT_APP_URL else platform_url("").rstrip("/")
-    return f"{base}/doctors/{doctor_id}/"
+    """Where the patient books this doctor again: the app's doctor page under PATIENT_APP_URL, or (no app URL set)
+    the platform's home page, as every other patient message links.
+    """
+    if not settings.PATIENT_APP_URL:
+        return platform_url("/")
+    return f"{settings.PATIENT_APP_URL.rstrip('/')}/doctors/{doctor_id}/"
 
 
 register("appointment_booked")(appointment_message)

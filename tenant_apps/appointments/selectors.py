@@ -123,8 +123,10 @@ def appointments_in_time_off(*, hospital: Hospital, time_off: TimeOff) -> list[A
 
 
 def _overlaps(appointment: Appointment, leave: Leave, hospital: Hospital) -> bool:
-    start = appointment.starts_at.astimezone(hospital.zone).replace(tzinfo=None)
-    end = appointment.ends_at.astimezone(hospital.zone).replace(tzinfo=None)
+    """In wall-clock time from the local start plus the real length, as the slot computation reads a slot (on a
+    clock-change day the local end shown on the clock differs)."""
+    start = dt.datetime.combine(appointment.appointment_date, appointment.appointment_time)
+    end = start + (appointment.ends_at - appointment.starts_at)
     for day in {start.date(), end.date()}:
         taken = leave.range_on(day)
         if taken is not None and start < taken[1] and taken[0] < end:

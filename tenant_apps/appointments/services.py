@@ -17,7 +17,7 @@ from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
+from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared, last_bookable_date
 from tenant_apps.doctors.slots import local_datetime, slot_end
 
 CONSTRAINT_ERRORS = {
@@ -40,9 +40,8 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
     doctor.refresh_from_db(fields=["status", "slot_minutes"])
     if not doctor.is_active:
         raise _slot_unavailable("This doctor is not taking appointments.")
-    today = timezone.now().astimezone(hospital.zone).date()
-    if date > today + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS):
-        raise _slot_unavailable(f"Appointments open at most {settings.BOOKING_HORIZON_DAYS} days ahead.")
+    if date > last_bookable_date(hospital=hospital):
+        raise _slot_unavailable(f"Appointments open at most {hospital.booking_horizon_days} days ahead.")
     starts_at = local_datetime(date, time, hospital.zone)
     if starts_at is None or starts_at <= timezone.now():
         raise _slot_unavailable("This time is in the past or does not exist on the clock.")

@@ -43,6 +43,13 @@ def doctor_lock_shared(*, doctor: Doctor) -> None:
         cursor.execute(f"SELECT 1 FROM {Doctor._meta.db_table} WHERE id = %s FOR SHARE", [doctor.pk])  # noqa: S608
 
 
+def doctor_lock_for_update(*, doctor: Doctor) -> None:
+    """Lock the doctor's row FOR UPDATE until the transaction ends: every schedule write does (weekly hours, dated
+    windows, time off), so it waits for bookings in flight and bookings after it see what it wrote.
+    """
+    Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk", flat=True).first()
+
+
 def doctor_list(*, status: str = "") -> QuerySet[Doctor]:
     doctors = Doctor.objects.all()
     if status:
@@ -125,10 +132,14 @@ def doctor_free_slots(
     busy: list | None = None,
 ) -> list[Slot]:
     """The doctor's free slots between two local dates: the one computation (tenant_apps/doctors/slots.py) over
-    their schedule, minus booked appointments, from now on. `schedule` and `busy` when the caller has them.
+    their schedule, minus booked appointments, from now on and up to the hospital's booking horizon (so every slot
+    offered is bookable). `schedule` and `busy` when the caller has them.
     """
     from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
 
+    date_to = min(date_to, last_bookable_date(hospital=hospital))
+    if date_to < date_from:
+        return []
     if schedule is None:
         schedule = doctor_schedule(doctor=doctor, date_from=date_from, date_to=date_to)
     if busy is None:
@@ -144,12 +155,17 @@ def doctor_free_slots(
     )
 
 
+def last_bookable_date(*, hospital: Hospital) -> dt.date:
+    """The last local date patients may book: the hospital's today plus its booking horizon."""
+    return timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=hospital.booking_horizon_days)
+
+
 def doctor_next_free_slots(*, hospital: Hospital, doctor: Doctor, count: int) -> list[Slot]:
     """The doctor's first `count` free slots from now, within the hospital's booking horizon (read a month at a
     time, so a doctor with free time soon costs one read).
     """
     today = timezone.now().astimezone(hospital.zone).date()
-    last = today + dt.timedelta(days=hospital.booking_horizon_days)
+    last = last_bookable_date(hospital=hospital)
     found: list[Slot] = []
     start = today
     while start <= last and len(found) < count:
@@ -231,10 +247,15 @@ def schedule_body(*, hospital: Hospital, doctor: Doctor) -> dict:
                 "valid_from": row.valid_from.isoformat(),
                 "valid_until": row.valid_until.isoformat() if row.valid_until else None,
             }
-            for row in doctor.weekly_hours.order_by("weekday", "start_time", "valid_from")
+            for row in current_hours(doctor=doctor, today=today).order_by("weekday", "start_time", "valid_from")
         ],
         "time_off": [time_off_row(row) for row in time_off_list(doctor=doctor, since=today)],
     }
+
+
+def current_hours(*, doctor: Doctor, today: dt.date) -> QuerySet[WeeklyHours]:
+    """The doctor's weekly hours still in force or to come (not ended before `today`)."""
+    return WeeklyHours.objects.filter(doctor=doctor).exclude(valid_until__lt=today)
 
 
 def time_off_list(*, doctor: Doctor, since: dt.date) -> QuerySet[TimeOff]:

@@ -7,7 +7,7 @@ schedule change never both commit on the strength of what the other had not writ
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
@@ -17,14 +17,10 @@ from shared_apps.common.errors import Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, TimeOff, Weekday, WeeklyHours
-from tenant_apps.doctors.selectors import AVAILABILITY_MAX_DAYS_AWAY
+from tenant_apps.doctors.selectors import AVAILABILITY_MAX_DAYS_AWAY, current_hours, doctor_lock_for_update
 
 MAX_WEEKLY_ROWS = 50
 MAX_TIME_OFF_DAYS = 366
-
-
-def _lock(doctor: Doctor) -> None:
-    Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk", flat=True).first()
 
 
 def _local_today(hospital: Hospital) -> dt.date:
@@ -35,10 +31,11 @@ def _row_label(n: int, row: dict) -> str:
     return f"Row {n} ({Weekday(row['weekday']).label} {row['start_time']:%H:%M}–{row['end_time']:%H:%M})"
 
 
-def _weekly_errors(rows: list[dict], today: dt.date) -> list[str]:
+def _weekly_errors(rows: list[dict], ended: list[WeeklyHours], today: dt.date) -> list[str]:
     errors = []
     if len(rows) > MAX_WEEKLY_ROWS:
         errors.append(f"At most {MAX_WEEKLY_ROWS} rows of weekly hours.")
+    reach = dt.timedelta(days=AVAILABILITY_MAX_DAYS_AWAY)
     for n, row in enumerate(rows, start=1):
         if row["start_time"] >= row["end_time"]:
             errors.append(f"{_row_label(n, row)}: the start must be before the end.")
@@ -47,33 +44,47 @@ def _weekly_errors(rows: list[dict], today: dt.date) -> list[str]:
             errors.append(f"{_row_label(n, row)}: valid_until is before valid_from.")
         if until is not None and until < today:
             errors.append(f"{_row_label(n, row)}: valid_until is in the past.")
-    return errors + _weekly_overlaps(rows)
+        if any(day is not None and not today - reach <= day <= today + reach for day in (row["valid_from"], until)):
+            errors.append(f"{_row_label(n, row)}: dates must be within {AVAILABILITY_MAX_DAYS_AWAY} days of today.")
+    return errors + _weekly_overlaps(rows, ended)
 
 
-def _weekly_overlaps(rows: list[dict]) -> list[str]:
-    def overlap(a: dict, b: dict) -> bool:
-        far = dt.date.max
-        same_day = a["weekday"] == b["weekday"]
-        valid_together = a["valid_from"] <= (b["valid_until"] or far) and b["valid_from"] <= (a["valid_until"] or far)
-        return same_day and valid_together and a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
+def _overlap(a: dict, b: dict) -> bool:
+    far = dt.date.max
+    same_day = a["weekday"] == b["weekday"]
+    valid_together = a["valid_from"] <= (b["valid_until"] or far) and b["valid_from"] <= (a["valid_until"] or far)
+    return same_day and valid_together and a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
 
+
+def _weekly_overlaps(rows: list[dict], ended: list[WeeklyHours]) -> list[str]:
     numbered = list(enumerate(rows, start=1))
-    return [
+    errors = [
         f"{_row_label(i, a)} overlaps {_row_label(j, b).lower()} in the same validity period."
         for i, a in numbered
         for j, b in numbered
-        if i < j and overlap(a, b)
+        if i < j and _overlap(a, b)
     ]
+    for n, row in numbered:
+        for old in ended:
+            kept = {f: getattr(old, f) for f in ("weekday", "start_time", "end_time", "valid_from", "valid_until")}
+            if _overlap(row, kept):
+                errors.append(
+                    f"{_row_label(n, row)} overlaps hours that ended on {old.valid_until} (valid_from too early)."
+                )
+    return errors
 
 
 @transaction.atomic
 def schedule_set(*, actor: User, hospital: Hospital, doctor: Doctor, weekly_hours: list[dict]) -> list[WeeklyHours]:
-    """Replace the doctor's weekly hours by `weekly_hours` (each: weekday, start_time, end_time, valid_from —
-    default the hospital's today —, valid_until or None), in one transaction.
+    """Replace the doctor's current and future weekly hours (those not ended before today) by `weekly_hours`
+    (each: weekday, start_time, end_time, valid_from — default the hospital's today —, valid_until or None), in one
+    transaction. Hours that ended before today are history: kept, and not listed by `schedule_body`, so what GET
+    answers can be PUT back unchanged.
 
     Raises ValidationError (400, field `weekly_hours`) for more than MAX_WEEKLY_ROWS rows, start ≥ end, a validity
-    range that ends before it starts or in the past, or two rows of one weekday that overlap in time while both
-    are valid; the database's exclusion constraint backs the last rule.
+    range that ends before it starts or in the past, dates more than AVAILABILITY_MAX_DAYS_AWAY days from today, or
+    two rows of one weekday that overlap in time while both are valid (kept history included); the database's
+    exclusion constraint backs the last rule (a breach that slips past: Conflict("availability_conflict", 409)).
     Side effects: audit entry; the doctor's availability cache is bumped after commit.
     """
     today = _local_today(hospital)
@@ -81,12 +92,17 @@ def schedule_set(*, actor: User, hospital: Hospital, doctor: Doctor, weekly_hour
         {**row, "valid_from": row.get("valid_from") or today, "valid_until": row.get("valid_until")}
         for row in weekly_hours
     ]
-    errors = _weekly_errors(rows, today)
+    doctor_lock_for_update(doctor=doctor)
+    ended = list(WeeklyHours.objects.filter(doctor=doctor, valid_until__lt=today))
+    errors = _weekly_errors(rows, ended, today)
     if errors:
         raise ValidationError({"weekly_hours": errors})
-    _lock(doctor)
-    WeeklyHours.objects.filter(doctor=doctor).delete()
-    created = WeeklyHours.objects.bulk_create(WeeklyHours(doctor=doctor, **row) for row in rows)
+    current_hours(doctor=doctor, today=today).delete()
+    try:
+        with transaction.atomic():
+            created = WeeklyHours.objects.bulk_create(WeeklyHours(doctor=doctor, **row) for row in rows)
+    except IntegrityError as exc:
+        raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
     bump_after_commit(doctor_version_key(doctor.pk))
     audit_record(
         actor=actor,
@@ -150,7 +166,7 @@ def time_off_add(
     errors = _time_off_errors(leave, _local_today(hospital))
     if errors:
         raise ValidationError(errors)
-    _lock(doctor)
+    doctor_lock_for_update(doctor=doctor)
     time_off = TimeOff(doctor=doctor, reason=reason.strip(), **leave)
     time_off.full_clean()
     affected = appointments_in_time_off(hospital=hospital, time_off=time_off)
@@ -187,7 +203,7 @@ def time_off_remove(*, actor: User, hospital: Hospital, doctor: Doctor, time_off
     """Delete one of the doctor's time off entries: its slots are free again (appointments it cancelled stay
     cancelled). Side effects: audit entry; the doctor's availability cache is bumped after commit.
     """
-    _lock(doctor)
+    doctor_lock_for_update(doctor=doctor)
     TimeOff.objects.filter(pk=time_off.pk, doctor=doctor).delete()
     bump_after_commit(doctor_version_key(doctor.pk))
     audit_record(

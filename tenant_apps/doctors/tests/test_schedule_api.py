@@ -15,6 +15,7 @@ from shared_apps.notifications.tasks import notification_send
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.appointments.tests.helpers import book
 from tenant_apps.doctors.models import TimeOff, WeeklyHours
+from tenant_apps.doctors.tests.factories import admin_of as admin_of_hospital
 from tenant_apps.doctors.tests.factories import make_doctor
 from tenant_apps.doctors.tests.test_doctors_api import _invited
 
@@ -57,7 +58,8 @@ def test_put_replaces_the_weekly_hours_and_get_shows_the_contract_shape(as_user,
     client = as_user(alpha_admin)
     assert put_schedule(client, doctor, hours(0), hours(2, "14:00", "16:00")).status_code == 200
 
-    response = put_schedule(client, doctor, hours(1, "08:00", "10:00", valid_until="2099-12-31"))
+    until = str(local_today(alpha) + dt.timedelta(days=365))
+    response = put_schedule(client, doctor, hours(1, "08:00", "10:00", valid_until=until))
 
     assert response.status_code == 200, response.content
     body = client.get(f"/api/doctors/{doctor.pk}/schedule/").json()
@@ -71,7 +73,7 @@ def test_put_replaces_the_weekly_hours_and_get_shows_the_contract_shape(as_user,
                 "start_time": "08:00",
                 "end_time": "10:00",
                 "valid_from": str(local_today(alpha)),
-                "valid_until": "2099-12-31",
+                "valid_until": until,
             }
         ],
         "time_off": [],
@@ -281,8 +283,9 @@ def test_a_partial_day_names_only_the_appointments_it_covers(as_user, alpha_admi
 
 
 def test_confirmed_time_off_cancels_by_the_hospital_and_tells_each_patient(
-    api, as_user, alpha, alpha_admin, doctor, patient, booked_week
+    api, as_user, alpha, alpha_admin, doctor, patient, booked_week, settings
 ):
+    settings.PATIENT_APP_URL = "https://app.example.com/"
     day = booked_week["day"]
     mail.outbox.clear()
 
@@ -319,7 +322,7 @@ def test_confirmed_time_off_cancels_by_the_hospital_and_tells_each_patient(
         date = dt.date.fromisoformat(slot["date"])
         assert f"{date:%A} {date.day} {date:%B %Y} at {slot['time']}" in message.body
     assert message.body.count(" at ") == 4  # the cancelled appointment and the next three free slots
-    assert f"/doctors/{doctor.pk}/" in message.body
+    assert f"Book again: https://app.example.com/doctors/{doctor.pk}/" in message.body
 
 
 def test_time_off_cancellation_is_all_or_nothing(as_user, alpha, alpha_admin, doctor, booked_week):
@@ -373,3 +376,101 @@ def test_the_cached_availability_follows_weekly_hours_and_time_off_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         client.delete(f"/api/doctors/{doctor.pk}/time-off/{leave['id']}/")
     assert free_times(api, doctor, wednesday) == ["09:00", "10:00"]
+
+
+def test_what_get_answers_can_be_put_back_and_ended_hours_stay_as_history(as_user, alpha, alpha_admin, doctor):
+    client = as_user(alpha_admin)
+    today = local_today(alpha)
+    with hospital_context(alpha):
+        ended = WeeklyHours.objects.create(
+            doctor=doctor,
+            weekday=0,
+            start_time=dt.time(8),
+            end_time=dt.time(18),
+            valid_from=today - dt.timedelta(days=60),
+            valid_until=today - dt.timedelta(days=1),
+        )
+    put_schedule(client, doctor, hours(0, "09:00", "12:00"), hours(3))
+    shown = client.get(f"/api/doctors/{doctor.pk}/schedule/").json()["weekly_hours"]
+    assert [(row["weekday"], row["start_time"]) for row in shown] == [(0, "09:00"), (3, "09:00")]
+
+    assert put_schedule(client, doctor, *shown).status_code == 200
+    with hospital_context(alpha):
+        assert WeeklyHours.objects.filter(pk=ended.pk).exists()
+    early = hours(0, "09:00", "12:00", valid_from=str(today - dt.timedelta(days=10)))
+    refused = put_schedule(client, doctor, early)
+    assert refused.status_code == 400
+    assert "ended on" in str(refused.json()["error"]["fields"]["weekly_hours"])
+
+
+@pytest.mark.parametrize("field", ["valid_from", "valid_until"])
+def test_weekly_hours_dates_far_from_today_are_refused(as_user, alpha_admin, doctor, field):
+    response = put_schedule(as_user(alpha_admin), doctor, hours(0, **{field: "9999-12-31"}))
+    assert response.status_code == 400
+    assert "within" in str(response.json()["error"]["fields"]["weekly_hours"])
+
+
+def test_weekly_hours_offer_nothing_past_the_horizon_so_every_slot_offered_is_bookable(
+    api, as_user, alpha, alpha_admin, doctor, patient, monkeypatch
+):
+    put_schedule(as_user(alpha_admin), doctor, *[hours(day, "09:00", "10:00") for day in range(7)])
+    monkeypatch.setattr(alpha, "booking_horizon_days", 5)  # the session's object: restored after the test
+    alpha.save(update_fields=["booking_horizon_days"])
+    today = local_today(alpha)
+    body = api.get(
+        f"/api/doctors/{doctor.pk}/availability/", {"from": str(today), "to": str(today + dt.timedelta(days=9))}
+    ).json()
+
+    assert max(slot["date"] for slot in body["slots"]) == str(today + dt.timedelta(days=5))
+    beyond = book(as_user(patient), doctor, today + dt.timedelta(days=6), "09:00")
+    assert (beyond.status_code, beyond.json()["error"]["code"]) == (409, "slot_unavailable")
+
+
+def test_availability_from_weekly_hours_reads_a_fixed_number_of_queries(api, as_user, alpha, alpha_admin, doctor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/doctors/{doctor.pk}/availability/"
+    today = local_today(alpha)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url, {"from": str(today), "to": str(today + dt.timedelta(days=13))}).status_code == 200
+        return len(captured)
+
+    client = as_user(alpha_admin)
+    put_schedule(client, doctor, hours(0))
+    few = count()
+    put_schedule(
+        client,
+        doctor,
+        *[hours(day, start, end) for day in range(7) for start, end in (("08:00", "10:00"), ("14:00", "16:00"))],
+    )
+    for offset in (2, 4, 6):
+        day = str(today + dt.timedelta(days=offset))
+        add_time_off(
+            client, doctor, start_date=day, end_date=day, start_time="08:00", end_time="09:00", cancel_appointments=True
+        )
+    assert count() == few
+
+
+def test_time_off_matches_appointments_as_the_slot_computation_reads_them_on_a_clock_change_day(beta):
+    """New York falls back on 2030-11-03: the 01:30 EDT slot of 30 minutes ends at 01:00 EST on the clock. Time off
+    01:00–01:45 takes that slot out of the computation, so it must also name an appointment booked in it."""
+    from tenant_apps.appointments.selectors import appointments_in_time_off
+    from tenant_apps.doctors.slots import local_datetime, slot_end
+
+    doctor = make_doctor(beta, slot_minutes=30)
+    day, zone = dt.date(2030, 11, 3), beta.zone
+    with hospital_context(beta):
+        starts_at = local_datetime(day, dt.time(1, 30), zone)
+        appointment = Appointment.objects.create(
+            doctor=doctor,
+            patient=admin_of_hospital(beta),
+            appointment_date=day,
+            appointment_time=dt.time(1, 30),
+            starts_at=starts_at,
+            ends_at=slot_end(starts_at, 30),
+        )
+        leave = TimeOff(doctor=doctor, start_date=day, end_date=day, start_time=dt.time(1), end_time=dt.time(1, 45))
+        assert [a.pk for a in appointments_in_time_off(hospital=beta, time_off=leave)] == [appointment.pk]
