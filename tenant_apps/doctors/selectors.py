@@ -8,6 +8,7 @@ from django.utils import timezone
 from shared_apps.accounts.access import StaffAccess
 from shared_apps.common.errors import NotFound
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import earliest_bookable, last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability
 from tenant_apps.doctors.slots import Window, free_slots
 
@@ -73,16 +74,21 @@ def availability_range(
 def doctor_free_slots(
     *, hospital: Hospital, doctor: Doctor, windows: list[DoctorAvailability], date_from: dt.date, date_to: dt.date
 ) -> list:
-    """The doctor's free slots between two local dates, from their `windows` over that range, minus bookings."""
+    """The doctor's free slots between two local dates, from their `windows` over that range, minus bookings,
+    minus what the hospital's policy does not let patients book: inside the booking notice or past the horizon.
+    """
     from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
 
-    return free_slots(
+    now = timezone.now()
+    last_date = last_bookable_date(hospital, now.astimezone(hospital.zone).date())
+    slots = free_slots(
         windows=[Window(w.date, w.start_time, w.end_time, w.is_available) for w in windows],
         slot_minutes=doctor.slot_minutes,
         zone=hospital.zone,
         busy=busy_intervals(doctor=doctor, date_from=date_from, date_to=date_to),
-        now=timezone.now(),
+        now=earliest_bookable(hospital, now),
     )
+    return [slot for slot in slots if slot.date <= last_date]
 
 
 def availability_body(*, hospital: Hospital, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> dict:

@@ -3,7 +3,6 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,6 +21,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.common.updates import model_update
 from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
@@ -151,8 +151,8 @@ def _staff_elsewhere(*, email: str, hospital: Hospital) -> bool:
     return memberships.exclude(hospital=hospital).exists()
 
 
-def _window_errors(windows: list[dict], today: dt.date) -> list[str]:
-    horizon = today + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+def _window_errors(windows: list[dict], today: dt.date, hospital: Hospital) -> list[str]:
+    horizon = last_bookable_date(hospital, today)
     errors = []
     for n, window in enumerate(windows, start=1):
         label = f"Window {n} ({window['date']} {window['start_time']:%H:%M}–{window['end_time']:%H:%M})"
@@ -161,7 +161,7 @@ def _window_errors(windows: list[dict], today: dt.date) -> list[str]:
         if window["date"] < today:
             errors.append(f"{label}: the date is in the past.")
         if window["date"] > horizon:
-            errors.append(f"{label}: the date is more than {settings.BOOKING_HORIZON_DAYS} days ahead.")
+            errors.append(f"{label}: the date is more than {hospital.booking_horizon_days} days ahead.")
     valid = sorted(
         (w for w in windows if w["start_time"] < w["end_time"]),
         key=lambda w: (w["is_available"], w["date"], w["start_time"]),
@@ -188,7 +188,9 @@ def availability_set(
     Side effects: audit entry.
     """
     today = timezone.now().astimezone(hospital.zone).date()
-    errors = _window_errors(windows, today) + [f"{day}: the date is in the past." for day in clear_dates if day < today]
+    errors = _window_errors(windows, today, hospital) + [
+        f"{day}: the date is in the past." for day in clear_dates if day < today
+    ]
     if errors:
         raise ValidationError({"windows": errors})
     dates = {w["date"] for w in windows} | set(clear_dates)

@@ -24,9 +24,10 @@ def next_fall_back_day(hospital) -> dt.date:
 
 
 @pytest.fixture
-def fall_back_booking(as_user, beta, patient, settings):
+def fall_back_booking(as_user, beta, patient):
     day = next_fall_back_day(beta)
-    settings.BOOKING_HORIZON_DAYS = (day - timezone.now().date()).days + 2
+    beta.booking_horizon_days = (day - timezone.now().date()).days + 2
+    beta.save(update_fields=["booking_horizon_days"])  # rolled back with the test
     doctor = make_doctor(beta, slot_minutes=60)
     open_day(beta, doctor, day, "01:00", "02:00")
     response = book(as_user(patient), doctor, day, "01:00")
