@@ -356,7 +356,7 @@ class AppointmentRescheduleApi(APIView):
         data = validated(self.InputSerializer, request.data)
         return idempotent_response(
             request,
-            scope=f"appointments.reschedule:{appointment_id}",
+            scope=f"reschedule:{appointment_id}",  # per appointment; the scope column holds 50 characters
             handler=lambda: self._reschedule(request, appointment_id, data),
         )
 
