@@ -211,7 +211,11 @@ def appointment_reminders_queue() -> int:
 
 
 def _lock_booked(appointment: Appointment) -> Appointment:
-    appointment = Appointment.objects.select_for_update().select_related("doctor", "patient").get(pk=appointment.pk)
+    # Only the appointment's row: FOR UPDATE on the joined doctor row would block every concurrent booking's
+    # foreign-key check on that doctor, and a reschedule waiting on such a booking's slot would then deadlock.
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("doctor", "patient").get(pk=appointment.pk)
+    )
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict("invalid_state", f"This appointment is {appointment.status}.")
     return appointment
