@@ -138,3 +138,11 @@ def test_a_refused_policy_is_an_error_tied_to_its_field_and_nothing_is_saved(
     assert not AuditLog.objects.filter(
         hospital=alpha, action__in=["hospital.profile_updated", "hospital.policy_updated"]
     ).exists()
+
+
+def test_policy_errors_show_together_with_the_profiles_own(alpha, alpha_admin):
+    """The form runs the same validator as the service, so one submission lists every problem."""
+    form = profile_form(alpha, phone_number="12", booking_horizon_days="0")
+    html = client_for(alpha_admin).post("/profile/", form).content.decode()
+    assert "Enter a valid phone number" in html
+    assert "between 1 and 365" in html
