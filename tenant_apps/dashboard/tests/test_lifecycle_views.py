@@ -1,8 +1,11 @@
 """The dashboard's share of the lifecycle: the no-show button, the patient's no-show count, who cancelled."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.directory.models import BookingEntry
@@ -82,3 +85,20 @@ def test_who_cancelled_shows_where_the_cancellation_shows(alpha, alpha_admin, ad
     listing = admin_client.get("/appointments/", {"status": "cancelled", "date_from": ""}).content.decode()
     assert "by patient" in listing
     assert "by hospital" in listing
+
+
+def test_the_overview_counts_this_weeks_no_shows(alpha, admin_client):
+    today = timezone.now().astimezone(alpha.zone).date()
+    doctor, _ = bookable_doctor(alpha)
+    with hospital_context(alpha):
+        starts_at = timezone.now() - dt.timedelta(minutes=30)
+        Appointment.objects.create(
+            doctor=doctor,
+            patient=PatientFactory().user,
+            appointment_date=today,
+            appointment_time=starts_at.astimezone(alpha.zone).time().replace(microsecond=0),
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=30),
+            status="no_show",
+        )
+    assert 'data-testid="week-no-shows">1<' in admin_client.get("/").content.decode()
