@@ -193,3 +193,15 @@ def test_caches_follow_a_reschedule(api, as_user, alpha, patient, booked, settin
     assert "09:00" in offered(api, booked["doctor"], booked["day"])
     assert "10:00" not in offered(api, booked["doctor"], booked["day"])
     assert client.get("/api/appointments/user/").json()["results"][0]["time"] == "10:00"
+
+
+def test_moving_onto_the_patients_other_appointment_is_overlapping_booking(as_user, alpha, patient, booked):
+    other_doctor, _ = bookable_doctor(alpha, days=3, start="09:00", end="12:00")
+    assert book(as_user(patient), other_doctor, booked["day"], "10:00").status_code == 201
+    before = state(alpha, booked["appointment"]["id"])
+
+    response = reschedule(as_user(patient), booked["appointment"], booked["day"], "10:00")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "overlapping_booking"
+    assert state(alpha, booked["appointment"]["id"]) == before
