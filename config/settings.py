@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "tenant_apps.appointments.models.AppointmentStatus",
         "AppointmentWhenEnum": ["upcoming", "past"],
         "CalendarFormatEnum": ["ics", "json"],
+        "CancelledByEnum": "shared_apps.directory.models.CancelledBy",
         "DoctorStatusEnum": "tenant_apps.doctors.models.DoctorStatus",
         "HospitalStatusEnum": "shared_apps.hospitals.models.HospitalStatus",
         "NotificationStatusEnum": "shared_apps.notifications.models.NotificationStatus",

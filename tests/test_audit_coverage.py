@@ -171,6 +171,26 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
             lambda: s("doctors.time_off_remove")(actor=alpha_admin, hospital=alpha, doctor=doctor, time_off=time_off)
         )
 
+    def reschedule():
+        appointment = booked()
+        return in_alpha(
+            lambda: s("appointments.appointment_reschedule")(
+                actor=patient,
+                hospital=alpha,
+                appointment=appointment,
+                date=appointment.appointment_date,
+                time=dt.time(10),
+            )
+        )
+
+    def no_show():
+        appointment = started()
+        return in_alpha(
+            lambda: s("appointments.appointment_mark_no_show")(
+                actor=alpha_admin, hospital=alpha, appointment=appointment
+            )
+        )
+
     window = {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
     weekly = {"weekday": 0, "start_time": dt.time(9), "end_time": dt.time(12)}
     leave = {"start_date": future_day(alpha), "end_date": future_day(alpha)}
@@ -214,6 +234,10 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
             "hospital.profile_updated",
             ready(lambda: s("hospitals.hospital_update_profile")(actor=alpha_admin, hospital=alpha, city="York")),
         ),
+        "hospitals.hospital_update_policy": (
+            "hospital.policy_updated",
+            ready(lambda: s("hospitals.hospital_update_policy")(actor=alpha_admin, hospital=alpha, no_show_limit=5)),
+        ),
         "doctors.doctor_create": ("doctor.created", ready(lambda: make_doctor(alpha))),
         "doctors.doctor_update": ("doctor.updated", with_doctor("doctors.doctor_update", fee=5)),
         "doctors.doctor_invite": ("doctor.invited", with_doctor("doctors.doctor_invite")),
@@ -224,6 +248,8 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         "appointments.appointment_book": ("appointment.booked", book),
         "appointments.appointment_cancel": ("appointment.cancelled", cancel),
         "appointments.appointment_complete": ("appointment.completed", complete),
+        "appointments.appointment_reschedule": ("appointment.rescheduled", reschedule),
+        "appointments.appointment_mark_no_show": ("appointment.no_show", no_show),
     }
 
 

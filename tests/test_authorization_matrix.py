@@ -82,6 +82,8 @@ EXPECTED = {
     ("POST", "/api/appointments/{appointment_id}/cancel/"): APPOINTMENT_PARTIES,
     # the started appointment belongs to another patient: to "patient" it does not exist
     ("POST", "/api/appointments/{appointment_id}/complete/"): row(401, 404, 200, 200, 404, 404),
+    ("POST", "/api/appointments/{appointment_id}/no-show/"): row(401, 404, 200, 200, 404, 404),
+    ("POST", "/api/appointments/{appointment_id}/reschedule/"): APPOINTMENT_PARTIES,
     ("GET", "/api/appointments/{appointment_id}/ics/"): APPOINTMENT_PARTIES,
 }
 
@@ -147,7 +149,9 @@ def _request(world, method, path):
         "hospital_id": world["alpha"].pk,
         "doctor_id": world["doctor"].pk,
         "time_off_id": world["time_off_id"],
-        "appointment_id": world["started"]["id"] if path.endswith("/complete/") else world["upcoming"]["id"],
+        "appointment_id": world["started"]["id"]
+        if path.endswith(("/complete/", "/no-show/"))
+        else world["upcoming"]["id"],
     }
     if "/admin/hospitals/{hospital_id}/" in path:
         params["hospital_id"] = PendingHospitalFactory().pk
@@ -185,6 +189,7 @@ def _request(world, method, path):
             "end_date": str(world["day"] + dt.timedelta(days=1)),
         },
         "/api/appointments/book/": {"doctor_id": str(world["doctor"].pk), "date": str(world["day"]), "time": "11:00"},
+        "/api/appointments/{appointment_id}/reschedule/": {"date": str(world["day"]), "time": "11:00"},
     }
     return url, bodies.get(path)
 
@@ -210,7 +215,7 @@ def _json(body) -> str:
 
 
 # The public API's operations, counted by hand: adding or removing one changes this number on purpose.
-OPERATION_COUNT = 35
+OPERATION_COUNT = 37
 NOT_OPERATIONS = {"/api/schema/", "/api/docs/"}  # the API's description, not part of it
 
 

@@ -51,6 +51,7 @@ EXPECTED = {
     ("GET", "dashboard:appointment"): STAFF,
     ("POST", "dashboard:appointment-cancel"): STAFF,
     ("POST", "dashboard:appointment-complete"): STAFF,
+    ("POST", "dashboard:appointment-no-show"): STAFF,
     ("GET", "dashboard:profile"): ADMIN,
     ("GET", "dashboard:activity"): ADMIN,
     ("GET", "dashboard:notifications"): ADMIN,

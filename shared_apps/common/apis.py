@@ -49,7 +49,18 @@ class HospitalScopedApi(APIView):
         self._schema.enter_context(hospital_context(self.hospital))
 
     def finalize_response(self, request, response, *args, **kwargs):
+        self._leave_schema()
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        # An exception DRF does not handle (a 500) skips finalize_response: leave the schema here too, or the
+        # connection stays in the hospital's schema for whatever runs next on it.
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            self._leave_schema()
+
+    def _leave_schema(self) -> None:
         schema = getattr(self, "_schema", None)
         if schema is not None:
             schema.close()
-        return super().finalize_response(request, response, *args, **kwargs)

@@ -73,6 +73,13 @@ class DoctorEntry(models.Model):
         return f"{self.name} ({self.specialization})"
 
 
+class CancelledBy(models.TextChoices):
+    """Who cancelled an appointment, as appointment responses carry it (`cancelled_by`)."""
+
+    PATIENT = "patient", "Patient"
+    HOSPITAL = "hospital", "Hospital"
+
+
 class BookingEntry(models.Model):
     """One row per appointment, for the patient's list across hospitals (one query, no loop over schemas)."""
 
@@ -85,6 +92,7 @@ class BookingEntry(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=10)
+    cancelled_by = models.CharField(max_length=8, choices=CancelledBy.choices, null=True, blank=True)
     reminder_queued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,6 +15,7 @@ from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import policy_of
 from shared_apps.hospitals.selectors import (
     hospital_get_for_review,
     hospital_get_public,
@@ -51,6 +52,35 @@ def hospital_row(hospital) -> dict:
         "subdomain": hospital.slug,
         "timezone": hospital.timezone,
     }
+
+
+class HospitalPolicyOutput(serializers.Serializer):
+    """A hospital's booking policy, so the app can say "free cancellation until …"."""
+
+    min_booking_notice_minutes = serializers.IntegerField(help_text="Bookings start at least this long from now.")
+    cancellation_notice_hours = serializers.IntegerField(
+        help_text="A patient may cancel or reschedule until this many hours before the start."
+    )
+    booking_horizon_days = serializers.IntegerField(help_text="Bookings open at most this many days ahead.")
+    reminder_offsets_minutes = serializers.ListField(
+        child=serializers.IntegerField(), help_text="A reminder this many minutes before the start, largest first."
+    )
+    no_show_limit = serializers.IntegerField(
+        help_text="A patient with this many no-shows here in the last 90 days cannot book online."
+    )
+
+
+class HospitalDetailOutput(HospitalOutput):
+    """A hospital as patients see it, with its booking policy."""
+
+    policy = serializers.SerializerMethodField()
+
+    class Meta(HospitalOutput.Meta):
+        fields = [*HospitalOutput.Meta.fields, "policy"]
+
+    @extend_schema_field(HospitalPolicyOutput)
+    def get_policy(self, hospital) -> dict:
+        return policy_of(hospital)
 
 
 class HospitalReviewOutput(HospitalOutput):
@@ -119,9 +149,11 @@ class HospitalDetailApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="hospitals_retrieve", responses={200: HospitalOutput, **error_responses(404)}, auth=[])
+    @extend_schema(
+        operation_id="hospitals_retrieve", responses={200: HospitalDetailOutput, **error_responses(404)}, auth=[]
+    )
     def get(self, request, hospital_id: int):
-        return Response(HospitalOutput(hospital_get_public(hospital_id=hospital_id)).data)
+        return Response(HospitalDetailOutput(hospital_get_public(hospital_id=hospital_id)).data)
 
 
 class HospitalPendingListApi(APIView):

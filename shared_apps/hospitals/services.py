@@ -10,12 +10,15 @@ from django.utils.text import slugify
 from shared_apps.accounts.models import MembershipRole, Role, User
 from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
 from shared_apps.audit.services import audit_record
+from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import Conflict
+from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.directory.services import doctor_entries_relist
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import DNS_LABEL, PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
+from shared_apps.hospitals.policy import policy_clean
 from shared_apps.hospitals.tenancy import provision_schema
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
@@ -347,4 +350,37 @@ def hospital_update_profile(*, actor: User, hospital: Hospital, **changes) -> Ho
         metadata={"fields": sorted(changed)},
     )
     catalog_changed()
+    return hospital
+
+
+@transaction.atomic
+def hospital_update_policy(*, actor: User, hospital: Hospital, **policy) -> Hospital:
+    """Change a hospital's booking policy (any of POLICY_FIELDS), validated by policy_clean.
+
+    Raises ValidationError (400) keyed by field, with nothing saved. Reminder offsets are stored largest first.
+    Side effects: audit entry `hospital.policy_updated` with the old and new values of what changed; cached free
+    slots of the hospital's doctors refresh after commit when the notice or horizon changed. Booked
+    appointments keep their times; the new policy applies to what patients do from now on.
+    """
+    cleaned = policy_clean(policy)
+    hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+    changes = {field: value for field, value in cleaned.items() if getattr(hospital, field) != value}
+    if not changes:
+        return hospital
+    before = {field: getattr(hospital, field) for field in changes}
+    for field, value in changes.items():
+        setattr(hospital, field, value)
+    hospital.full_clean(exclude=["logo", "schema_name"])
+    hospital.save(update_fields=sorted(changes))
+    audit_record(
+        actor=actor,
+        action="hospital.policy_updated",
+        entity="hospital",
+        entity_id=hospital.pk,
+        hospital=hospital,
+        metadata={field: f"{before[field]} → {changes[field]}" for field in sorted(changes)},
+    )
+    if {"min_booking_notice_minutes", "booking_horizon_days"} & set(changes):  # which slots are offered changes
+        doctor_ids = DoctorEntry.objects.filter(hospital=hospital).values_list("doctor_id", flat=True)
+        bump_after_commit(*(doctor_version_key(doctor_id) for doctor_id in doctor_ids))
     return hospital

@@ -18,6 +18,7 @@ from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_
 from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
+from shared_apps.directory.models import CancelledBy
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.calendar import CalendarRenderer, appointment_ics
 from tenant_apps.appointments.models import AppointmentStatus
@@ -32,11 +33,24 @@ from tenant_apps.appointments.services import (
     appointment_book,
     appointment_cancel,
     appointment_complete,
+    appointment_mark_no_show,
+    appointment_reschedule,
 )
 from tenant_apps.doctors.models import Doctor
 
 PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
-BOOK_CONFLICTS = "`slot_unavailable`, `slot_taken`, `overlapping_booking`, `booking_limit`"
+BOOK_CONFLICTS = "`slot_unavailable`, `slot_taken`, `overlapping_booking`, `booking_limit`, `no_show_limit`"
+RESCHEDULE_CONFLICTS = (
+    "`slot_unavailable`, `slot_taken`, `overlapping_booking`, `cancellation_window_closed`, `invalid_state`"
+)
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A UUID per attempt. Retrying with the same key and body returns the first answer and acts once; "
+    "the same key with another body is a 422. Keys are kept 24 h, per user.",
+)
 
 
 class AppointmentDoctor(serializers.Serializer):
@@ -64,6 +78,14 @@ class AppointmentPatient(serializers.Serializer):
     phone_number = serializers.CharField()
 
 
+class RescheduledFrom(serializers.Serializer):
+    """Where a rescheduled appointment was before its last move (hospital local date and time)."""
+
+    date = serializers.DateField()
+    time = serializers.CharField(help_text="HH:MM")
+    starts_at = serializers.CharField(help_text="ISO 8601 with the hospital's UTC offset.")
+
+
 class AppointmentOutput(serializers.Serializer):
     """An appointment; times in the hospital's zone (`starts_at` carries its UTC offset)."""
 
@@ -75,12 +97,20 @@ class AppointmentOutput(serializers.Serializer):
     time = serializers.TimeField(source="appointment_time", format="%H:%M")
     starts_at = serializers.SerializerMethodField()
     ends_at = serializers.SerializerMethodField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
     reason = serializers.CharField()
     doctor = serializers.SerializerMethodField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_by = serializers.ChoiceField(
+        source="cancelled_by_party",
+        choices=CancelledBy.choices,
+        allow_null=True,
+        help_text="Who cancelled: the patient, or the hospital (staff, or the hospital's schedule); null unless "
+        "cancelled.",
+    )
     cancellation_reason = serializers.CharField()
     completed_at = serializers.DateTimeField(allow_null=True)
+    rescheduled_from = serializers.SerializerMethodField()
 
     def get_hospital_id(self, appointment) -> int:
         return self.context["hospital"].pk
@@ -96,6 +126,17 @@ class AppointmentOutput(serializers.Serializer):
         doctor = appointment.doctor
         return {"id": str(doctor.pk), "name": doctor.name, "specialization": doctor.specialization}
 
+    @extend_schema_field(RescheduledFrom(allow_null=True))
+    def get_rescheduled_from(self, appointment) -> dict | None:
+        if appointment.rescheduled_from_starts_at is None:
+            return None
+        zone = self.context["hospital"].zone
+        return {
+            "date": appointment.rescheduled_from_date.isoformat(),
+            "time": appointment.rescheduled_from_time.strftime("%H:%M"),
+            "starts_at": appointment.rescheduled_from_starts_at.astimezone(zone).isoformat(timespec="seconds"),
+        }
+
 
 class StaffAppointmentOutput(AppointmentOutput):
     patient = serializers.SerializerMethodField()
@@ -110,7 +151,8 @@ class PatientBookingOutput(serializers.Serializer):
     """One of the patient's appointments, in any hospital (read from the directory)."""
 
     id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
+    cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, allow_null=True)
     date = serializers.DateField()
     time = serializers.CharField()
     starts_at = serializers.DateTimeField()
@@ -125,6 +167,7 @@ def patient_booking_row(entry) -> dict:
     return {
         "id": str(entry.appointment_id),
         "status": entry.status,
+        "cancelled_by": entry.cancelled_by,
         "date": entry.appointment_date.isoformat(),
         "time": entry.appointment_time.strftime("%H:%M"),
         "starts_at": entry.starts_at.astimezone(zone).isoformat(timespec="seconds"),
@@ -146,16 +189,7 @@ class AppointmentBookApi(APIView):
     @extend_schema(
         operation_id="appointments_book",
         request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="A UUID per booking attempt. Retrying with the same key and body returns the first "
-                "answer and books once; the same key with another body is a 422. Keys are kept 24 h, per user.",
-            )
-        ],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: AppointmentOutput,
             **error_responses(400, 401, 403, 404, 409, 422, codes={409: BOOK_CONFLICTS}),
@@ -260,8 +294,12 @@ class AppointmentCancelApi(APIView):
     @extend_schema(
         operation_id="appointments_cancel",
         request=InputSerializer,
-        responses={200: AppointmentOutput, **error_responses(400, 401, 404, 409, codes={409: "`invalid_state`"})},
-        description="The patient (before the start time), the hospital's admins or the doctor. Frees the slot.",
+        responses={
+            200: AppointmentOutput,
+            **error_responses(400, 401, 404, 409, codes={409: "`invalid_state`, `cancellation_window_closed`"}),
+        },
+        description="The patient (until the hospital's `cancellation_notice_hours` before the start), the "
+        "hospital's admins or the doctor (always). Frees the slot. `cancelled_by` says who cancelled.",
     )
     def post(self, request, appointment_id):
         data = validated(self.InputSerializer, request.data)
@@ -291,6 +329,62 @@ class AppointmentCompleteApi(APIView):
         with hospital_context(hospital):
             appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
             appointment = appointment_complete(actor=request.user, hospital=hospital, appointment=appointment)
+            return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
+
+
+class AppointmentRescheduleApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        date = StrictDateField()
+        time = LocalTimeField()
+
+    @extend_schema(
+        operation_id="appointments_reschedule",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: AppointmentOutput,
+            **error_responses(400, 401, 404, 409, 422, codes={409: RESCHEDULE_CONFLICTS}),
+        },
+        description="Move a booked appointment to another free slot of the same doctor: the patient (until the "
+        "hospital's `cancellation_notice_hours` before the current start), the hospital's admins or the doctor "
+        "(always). The appointment keeps its id; `rescheduled_from` says where it was. One transaction: on any "
+        "409 the appointment is unchanged. `date` and `time` are the hospital's local wall-clock values.",
+    )
+    def post(self, request, appointment_id):
+        data = validated(self.InputSerializer, request.data)
+        return idempotent_response(
+            request,
+            scope=f"reschedule:{appointment_id}",  # per appointment; the scope column holds 50 characters
+            handler=lambda: self._reschedule(request, appointment_id, data),
+        )
+
+    def _reschedule(self, request, appointment_id, data) -> Response:
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
+            appointment = appointment_reschedule(
+                actor=request.user, hospital=hospital, appointment=appointment, date=data["date"], time=data["time"]
+            )
+            return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
+
+
+class AppointmentNoShowApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="appointments_no_show",
+        request=None,
+        responses={200: AppointmentOutput, **error_responses(401, 403, 404, 409, codes={409: "`invalid_state`"})},
+        description="The hospital's admins or the doctor, once a booked appointment has started: the patient did "
+        "not come. No-shows count against the hospital's `no_show_limit` for 90 days.",
+    )
+    def post(self, request, appointment_id):
+        hospital, access = hospital_of_appointment_for(user=request.user, appointment_id=appointment_id)
+        with hospital_context(hospital):
+            appointment, _ = appointment_get_for(user=request.user, access=access, appointment_id=appointment_id)
+            appointment = appointment_mark_no_show(actor=request.user, hospital=hospital, appointment=appointment)
             return Response(AppointmentOutput(appointment, context={"hospital": hospital}).data)
 
 

@@ -37,6 +37,8 @@ def appointment_message(context: dict, *, only_if_booked: bool = False) -> dict 
         if for_doctor
         else settings.PATIENT_APP_URL or platform_url("/"),
         "attachments": [("appointment.ics", ics, "text/calendar")],
+        "from_date": appointment.rescheduled_from_date,
+        "from_time": appointment.rescheduled_from_time.strftime("%H:%M") if appointment.rescheduled_from_time else "",
     }
 
 
@@ -71,6 +73,12 @@ def rebook_url(*, doctor_id) -> str:
 
 register("appointment_booked")(appointment_message)
 register("appointment_cancelled")(appointment_message)
+
+
+@register("appointment_rescheduled")
+def rescheduled_message(context: dict) -> dict | None:
+    """None once the appointment is no longer booked (cancelled meanwhile): the cancellation notice says so."""
+    return appointment_message(context, only_if_booked=True)
 
 
 @register("appointment_reminder")

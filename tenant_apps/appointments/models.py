@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
+from shared_apps.directory.models import CancelledBy
+
 
 class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", "Booked"
@@ -35,6 +37,12 @@ class Appointment(models.Model):
     cancelled_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancellation_reason = models.TextField(max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True, help_text="When staff recorded the no-show.")
+    # Where the appointment was before its last reschedule (null when never rescheduled): the row keeps its id.
+    rescheduled_from_date = models.DateField(null=True, blank=True)
+    rescheduled_from_time = models.TimeField(null=True, blank=True)
+    rescheduled_from_starts_at = models.DateTimeField(null=True, blank=True)
+    rescheduled_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -72,3 +80,11 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.appointment_date} {self.appointment_time:%H:%M} {self.doctor_id} ({self.status})"
+
+    @property
+    def cancelled_by_party(self) -> str | None:
+        """Who cancelled, as the API says it: "patient" (the patient themself), "hospital" (staff, or the system on
+        the hospital's behalf), or None when not cancelled."""
+        if self.status != AppointmentStatus.CANCELLED:
+            return None
+        return CancelledBy.PATIENT if self.cancelled_by_id == self.patient_id else CancelledBy.HOSPITAL

@@ -1,6 +1,7 @@
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shared_apps.accounts.access import StaffAccess, staff_access
@@ -9,6 +10,7 @@ from shared_apps.common.errors import NotFound
 from shared_apps.directory.models import BookingEntry, hospital_is_open
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import no_show_window_start
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor, TimeOff
 from tenant_apps.doctors.slots import Leave
@@ -132,3 +134,25 @@ def _overlaps(appointment: Appointment, leave: Leave, hospital: Hospital) -> boo
         if taken is not None and start < taken[1] and taken[0] < end:
             return True
     return False
+
+
+def _recent_no_shows(now: dt.datetime) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(status=AppointmentStatus.NO_SHOW, starts_at__gte=no_show_window_start(now))
+
+
+def no_show_count(*, patient: User, now: dt.datetime) -> int:
+    """Inside the hospital's schema: the patient's no-shows here over the last 90 days (what the limit counts)."""
+    return _recent_no_shows(now).filter(patient=patient).count()
+
+
+def with_patient_no_shows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`appointments` with `patient_no_shows`: each patient's no-shows here over the last 90 days (one query)."""
+    counts = (
+        _recent_no_shows(timezone.now())
+        .filter(patient=OuterRef("patient"))
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return appointments.annotate(patient_no_shows=Coalesce(Subquery(counts), Value(0)))

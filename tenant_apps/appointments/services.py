@@ -1,4 +1,5 @@
-"""Booking, cancelling and completing appointments. Callers have entered the hospital's schema."""
+"""Booking, rescheduling, cancelling, completing appointments and recording no-shows. Callers have entered the
+hospital's schema."""
 
 import datetime as dt
 
@@ -12,12 +13,15 @@ from shared_apps.common.cache_versions import doctor_version_key, patient_bookin
 from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
+from shared_apps.directory.reminders import reminders_arm, reminders_disarm
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import cancellation_deadline, earliest_bookable, last_bookable_date
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.selectors import no_show_count
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared, last_bookable_date
+from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
 from tenant_apps.doctors.slots import local_datetime, slot_end
 
 CONSTRAINT_ERRORS = {
@@ -40,11 +44,18 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
     doctor.refresh_from_db(fields=["status", "slot_minutes"])
     if not doctor.is_active:
         raise _slot_unavailable("This doctor is not taking appointments.")
-    if date > last_bookable_date(hospital=hospital):
+    now = timezone.now()
+    today = now.astimezone(hospital.zone).date()
+    if date > last_bookable_date(hospital, today):
         raise _slot_unavailable(f"Appointments open at most {hospital.booking_horizon_days} days ahead.")
     starts_at = local_datetime(date, time, hospital.zone)
-    if starts_at is None or starts_at <= timezone.now():
+    if starts_at is None or starts_at <= now:
         raise _slot_unavailable("This time is in the past or does not exist on the clock.")
+    earliest = earliest_bookable(hospital, now)
+    if starts_at <= earliest:
+        raise _slot_unavailable(
+            f"Appointments must be booked at least {hospital.min_booking_notice_minutes} minutes ahead."
+        )
     # Booked slots count here: a taken slot is the database's to refuse (slot_taken), not a slot that never was.
     slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=date, date_to=date, busy=[])
     if not any(slot.time == time for slot in slots):
@@ -64,6 +75,29 @@ def _check_booking_limit(*, patient: User) -> None:
         )
 
 
+def _check_no_show_limit(*, hospital: Hospital, patient: User) -> None:
+    count = no_show_count(patient=patient, now=timezone.now())
+    if count >= hospital.no_show_limit:
+        raise Conflict(
+            "no_show_limit",
+            f"You missed {count} appointments at {hospital.name} in the last 90 days, so online booking is closed "
+            f"for you there. Please call the hospital at {hospital.phone_number} to book.",
+        )
+
+
+def _check_cancellation_window(*, hospital: Hospital, appointment: Appointment, verb: str) -> None:
+    """For the patient: refuse a change within the hospital's cancellation notice of the start."""
+    deadline = cancellation_deadline(hospital, appointment.starts_at)
+    if timezone.now() > deadline:
+        local = deadline.astimezone(hospital.zone)
+        raise Conflict(
+            "cancellation_window_closed",
+            f"This appointment could be {verb} online until {local:%a %d %b %Y %H:%M} ({hospital.timezone}), "
+            f"{hospital.cancellation_notice_hours} hours before it starts. Please call the hospital at "
+            f"{hospital.phone_number}.",
+        )
+
+
 @transaction.atomic
 def appointment_book(
     *, actor: User, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.time, reason: str = ""
@@ -72,11 +106,14 @@ def appointment_book(
 
     The slot must lie on the doctor's grid inside an available window, outside blocked time, in the future and
     within the horizon. The database's exclusion constraints make double booking impossible under any
-    concurrency. Raises Conflict (409): slot_unavailable, slot_taken, overlapping_booking, booking_limit.
+    concurrency. Raises Conflict (409): slot_unavailable (also inside the hospital's booking notice or past its
+    horizon), slot_taken, overlapping_booking, booking_limit, no_show_limit (the patient's no-shows here in the
+    last 90 days reached the hospital's limit).
     Side effects: directory row, audit entry, confirmations (patient email + SMS, doctor email) after commit.
     """
     starts_at = _check_slot(hospital=hospital, doctor=doctor, date=date, time=time)
     _check_booking_limit(patient=actor)
+    _check_no_show_limit(hospital=hospital, patient=actor)
     appointment = Appointment(
         doctor=doctor,
         patient=actor,
@@ -177,7 +214,11 @@ def appointment_reminders_queue() -> int:
 
 
 def _lock_booked(appointment: Appointment) -> Appointment:
-    appointment = Appointment.objects.select_for_update().select_related("doctor", "patient").get(pk=appointment.pk)
+    # Only the appointment's row: FOR UPDATE on the joined doctor row would block every concurrent booking's
+    # foreign-key check on that doctor, and a reschedule waiting on such a booking's slot would then deadlock.
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("doctor", "patient").get(pk=appointment.pk)
+    )
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict("invalid_state", f"This appointment is {appointment.status}.")
     return appointment
@@ -194,21 +235,22 @@ def appointment_cancel(
 ) -> Appointment:
     """Cancel a booked appointment, as its patient or as staff who may see it; its slot is free again at once.
 
-    The patient may cancel only before the start time; staff always can. Raises Conflict("invalid_state", 409)
-    unless booked, or when the patient is too late. Side effects: directory row, audit entry, notice to the
-    other party.
+    The patient may cancel until the hospital's `cancellation_notice_hours` before the start; staff always can.
+    Raises Conflict (409): invalid_state unless booked; cancellation_window_closed when the patient is too late
+    (the message says until when it was possible). Side effects: directory row (with `cancelled_by`), audit
+    entry, notice to the other party.
     """
     appointment = _lock_booked(appointment)
     by_patient = appointment.patient_id == actor.pk
-    if by_patient and appointment.starts_at <= timezone.now():
-        raise Conflict("invalid_state", "This appointment has already started; contact the hospital.")
+    if by_patient:
+        _check_cancellation_window(hospital=hospital, appointment=appointment, verb="cancelled")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = timezone.now()
     appointment.cancelled_by = actor
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"])
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
-        status=appointment.status, updated_at=timezone.now()
+        status=appointment.status, cancelled_by=appointment.cancelled_by_party, updated_at=timezone.now()
     )
     _schedule_changed(appointment)
     audit_record(
@@ -258,5 +300,102 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, actor: User, hospital: Hospital, appointment: Appointment, date: dt.date, time: dt.time
+) -> Appointment:
+    """Move a booked appointment to another free slot of its doctor, as its patient or as staff who may see it.
+
+    The same row (same id) takes the new slot, so its old slot is free again in the same transaction and the
+    patient never holds none or two; `rescheduled_from_*` records where it was. The new slot is checked as a
+    booking is (grid, windows, notice, horizon) and claimed under the same exclusion constraints. The patient may
+    reschedule until the hospital's `cancellation_notice_hours` before the current start; staff always can.
+    Raises Conflict (409), with nothing changed: invalid_state (not booked, or already at that time),
+    cancellation_window_closed, slot_unavailable, slot_taken, overlapping_booking.
+    Side effects: directory row, audit entry (`appointment.rescheduled`, with the old and new start), reminders
+    re-armed, "rescheduled" notice with the new .ics to both parties after commit, cached reads refreshed.
+    """
+    appointment = _lock_booked(appointment)
+    if appointment.patient_id == actor.pk:
+        _check_cancellation_window(hospital=hospital, appointment=appointment, verb="rescheduled")
+    if (date, time) == (appointment.appointment_date, appointment.appointment_time):
+        raise Conflict("invalid_state", "The appointment is already at this time.")
+    doctor = appointment.doctor
+    starts_at = _check_slot(hospital=hospital, doctor=doctor, date=date, time=time)
+    old_starts_at = appointment.starts_at
+    appointment.rescheduled_from_date = appointment.appointment_date
+    appointment.rescheduled_from_time = appointment.appointment_time
+    appointment.rescheduled_from_starts_at = old_starts_at
+    appointment.rescheduled_at = timezone.now()
+    appointment.appointment_date, appointment.appointment_time = date, time
+    appointment.starts_at, appointment.ends_at = starts_at, slot_end(starts_at, doctor.slot_minutes)
+    appointment.full_clean(validate_constraints=False)  # the exclusion constraints are checked by the UPDATE
+    try:
+        with transaction.atomic():
+            appointment.save(
+                update_fields=[
+                    "appointment_date",
+                    "appointment_time",
+                    "starts_at",
+                    "ends_at",
+                    "rescheduled_from_date",
+                    "rescheduled_from_time",
+                    "rescheduled_from_starts_at",
+                    "rescheduled_at",
+                ]
+            )
+            BookingEntry.objects.filter(appointment_id=appointment.pk).update(
+                appointment_date=date,
+                appointment_time=time,
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                reminder_queued_at=None,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError as exc:
+        raise _conflict_from(exc) from exc
+    _schedule_changed(appointment)
+    reminders_disarm(appointment_id=appointment.pk)
+    reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
+    audit_record(
+        actor=actor,
+        action="appointment.rescheduled",
+        entity="appointment",
+        entity_id=appointment.pk,
+        hospital=hospital,
+        metadata={"from": old_starts_at.isoformat(), "to": appointment.starts_at.isoformat()},
+    )
+    _notify(hospital, appointment, "appointment_rescheduled", recipients=_booking_recipients(appointment))
+    return appointment
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, actor: User, hospital: Hospital, appointment: Appointment) -> Appointment:
+    """Record that the patient did not come to a booked appointment, as staff who may see it, after its start.
+
+    No-shows count against the hospital's `no_show_limit` for 90 days. Raises ApplicationError
+    ("permission_denied", 403) for the appointment's own patient, and Conflict("invalid_state", 409) unless booked
+    and started. Side effects: directory row, audit entry (`appointment.no_show`), reminders disarmed, cached
+    reads refreshed.
+    """
+    if appointment.patient_id == actor.pk:
+        raise ApplicationError("permission_denied", "Only the hospital can record a no-show.", status=403)
+    appointment = _lock_booked(appointment)
+    if appointment.starts_at > timezone.now():
+        raise Conflict("invalid_state", "A no-show can be recorded only once the appointment has started.")
+    appointment.status = AppointmentStatus.NO_SHOW
+    appointment.no_show_at = timezone.now()
+    appointment.save(update_fields=["status", "no_show_at"])
+    BookingEntry.objects.filter(appointment_id=appointment.pk).update(
+        status=appointment.status, updated_at=timezone.now()
+    )
+    _schedule_changed(appointment)
+    reminders_disarm(appointment_id=appointment.pk)
+    audit_record(
+        actor=actor, action="appointment.no_show", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
     return appointment

@@ -6,6 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.hospitals.forms import TIMEZONE_CHOICES
+from shared_apps.hospitals.policy import POLICY_FIELDS, policy_clean
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import request_staff_access
 from tenant_apps.doctors.models import DoctorStatus
@@ -142,6 +143,55 @@ class HospitalProfileForm(DashboardForm):
         label="Brand colour",
         help_text="A hex colour such as #1a6fb0, used for the header line, navigation and buttons. Empty: the default.",
     )
+
+    min_booking_notice_minutes = forms.IntegerField(
+        label="Booking notice (minutes)",
+        help_text="Patients can book a slot only if it starts at least this long from now. 0 to 10080 (7 days).",
+    )
+    cancellation_notice_hours = forms.IntegerField(
+        label="Cancellation notice (hours)",
+        help_text="Patients can cancel or reschedule online until this many hours before the start; staff always "
+        "can. 0 to 168 (7 days).",
+    )
+    booking_horizon_days = forms.IntegerField(
+        label="Booking horizon (days)", help_text="How far ahead patients can book. 1 to 365 days."
+    )
+    reminder_offsets_minutes = forms.CharField(
+        required=False,
+        label="Reminders (minutes before the start)",
+        help_text="Up to 5 different values separated by commas, each from 5 to 20160 (14 days), e.g. 1440, 120. "
+        "Empty: no reminders.",
+    )
+    no_show_limit = forms.IntegerField(
+        label="No-show limit",
+        help_text="A patient with this many no-shows in the last 90 days must call the hospital to book. 1 to 100.",
+    )
+
+    @staticmethod
+    def initial_for(hospital) -> dict:
+        initial = {name: getattr(hospital, name) for name in (*HospitalProfileForm.PROFILE_FIELDS, *POLICY_FIELDS)}
+        initial["reminder_offsets_minutes"] = ", ".join(str(m) for m in hospital.reminder_offsets_minutes)
+        return initial
+
+    def clean_reminder_offsets_minutes(self) -> list[int]:
+        parts = [part.strip() for part in self.cleaned_data["reminder_offsets_minutes"].split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise forms.ValidationError("Enter whole numbers of minutes separated by commas.")
+        return [int(part) for part in parts]
+
+    def clean(self):
+        data = super().clean()
+        try:  # the policy's rules live in one place, shared with the service that saves it
+            policy_clean(self.policy(data))
+        except forms.ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name, messages)
+        return data
+
+    @staticmethod
+    def policy(data: dict) -> dict:
+        """The keyword arguments for hospital_update_policy (the fields that passed their own checks)."""
+        return {name: data[name] for name in POLICY_FIELDS if name in data}
 
     def changes(self) -> dict:
         """The keyword arguments for hospital_update_profile."""

@@ -27,6 +27,11 @@ urlpatterns = [
         appointments.appointment_complete_view,
         name="appointment-complete",
     ),
+    path(
+        "appointments/<uuid:appointment_id>/no-show/",
+        appointments.appointment_no_show_view,
+        name="appointment-no-show",
+    ),
     path("profile/", hospital.profile, name="profile"),
     path("activity/", hospital.activity, name="activity"),
     path("notifications/", hospital.notifications, name="notifications"),

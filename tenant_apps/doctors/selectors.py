@@ -9,6 +9,7 @@ from django.utils import timezone
 from shared_apps.accounts.access import StaffAccess
 from shared_apps.common.errors import NotFound
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import earliest_bookable, last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, TimeOff, WeeklyHours
 from tenant_apps.doctors.slots import Leave, Schedule, Slot, WeeklyRule, Window, dates_between, day_plan, free_slots
 
@@ -132,12 +133,14 @@ def doctor_free_slots(
     busy: list | None = None,
 ) -> list[Slot]:
     """The doctor's free slots between two local dates: the one computation (tenant_apps/doctors/slots.py) over
-    their schedule, minus booked appointments, from now on and up to the hospital's booking horizon (so every slot
-    offered is bookable). `schedule` and `busy` when the caller has them.
+    their schedule, minus booked appointments, minus what the hospital's policy does not let patients book
+    (inside the booking notice, past the horizon), so every slot offered is bookable. `schedule` and `busy` when
+    the caller has them.
     """
     from tenant_apps.appointments.selectors import busy_intervals  # appointments build on doctors
 
-    date_to = min(date_to, last_bookable_date(hospital=hospital))
+    now = timezone.now()
+    date_to = min(date_to, last_bookable_date(hospital, now.astimezone(hospital.zone).date()))
     if date_to < date_from:
         return []
     if schedule is None:
@@ -151,13 +154,8 @@ def doctor_free_slots(
         slot_minutes=doctor.slot_minutes,
         zone=hospital.zone,
         busy=busy,
-        not_before=timezone.now(),
+        not_before=earliest_bookable(hospital, now),
     )
-
-
-def last_bookable_date(*, hospital: Hospital) -> dt.date:
-    """The last local date patients may book: the hospital's today plus its booking horizon."""
-    return timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=hospital.booking_horizon_days)
 
 
 def doctor_next_free_slots(*, hospital: Hospital, doctor: Doctor, count: int) -> list[Slot]:
@@ -165,7 +163,7 @@ def doctor_next_free_slots(*, hospital: Hospital, doctor: Doctor, count: int) ->
     time, so a doctor with free time soon costs one read).
     """
     today = timezone.now().astimezone(hospital.zone).date()
-    last = last_bookable_date(hospital=hospital)
+    last = last_bookable_date(hospital, today)
     found: list[Slot] = []
     start = today
     while start <= last and len(found) < count:

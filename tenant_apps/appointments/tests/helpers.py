@@ -32,3 +32,22 @@ def move_start_to_the_past(hospital, appointment_id, hours=1):
         Appointment.objects.filter(pk=appointment_id).update(
             starts_at=appointment.starts_at - shift, ends_at=appointment.ends_at - shift
         )
+
+
+def move_start_to(hospital, appointment_id, starts_at: dt.datetime):
+    """Shift an appointment (keeping its length) so that it starts at `starts_at`: how tests set the clock's
+    distance to a start without freezing time."""
+    with hospital_context(hospital):
+        appointment = Appointment.objects.get(pk=appointment_id)
+        shift = appointment.starts_at - starts_at
+        Appointment.objects.filter(pk=appointment_id).update(
+            starts_at=appointment.starts_at - shift, ends_at=appointment.ends_at - shift
+        )
+
+
+def set_policy(hospital, **policy):
+    """Change the hospital's policy row directly (rolled back with the test)."""
+    from shared_apps.hospitals.models import Hospital
+
+    Hospital.objects.filter(pk=hospital.pk).update(**policy)
+    hospital.refresh_from_db()

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from tenant_apps.appointments.tests.helpers import book
+from tenant_apps.appointments.tests.helpers import book, set_policy
 from tenant_apps.doctors.tests.factories import make_doctor, open_day
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +24,9 @@ def next_fall_back_day(hospital) -> dt.date:
 
 
 @pytest.fixture
-def fall_back_booking(as_user, beta, patient, monkeypatch):
+def fall_back_booking(as_user, beta, patient):
     day = next_fall_back_day(beta)
-    # the session's hospital object: monkeypatch restores it; the row rolls back with the test
-    monkeypatch.setattr(beta, "booking_horizon_days", (day - timezone.now().date()).days + 2)
-    beta.save(update_fields=["booking_horizon_days"])
+    set_policy(beta, booking_horizon_days=(day - timezone.now().date()).days + 2)
     doctor = make_doctor(beta, slot_minutes=60)
     open_day(beta, doctor, day, "01:00", "02:00")
     response = book(as_user(patient), doctor, day, "01:00")

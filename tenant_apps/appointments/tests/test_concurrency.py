@@ -93,3 +93,50 @@ def test_parallel_retries_with_one_idempotency_key_book_once(race, django_db_blo
         with hospital_context(race["hospital"]):
             assert Appointment.objects.filter(doctor=race["doctor"], appointment_time="10:00").count() == 1
         connection.close()
+
+
+def _rescheduler(token, appointment_id, day, time):
+    def call():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        body = {"date": str(day), "time": time}
+        response = client.post(f"/api/appointments/{appointment_id}/reschedule/", body, format="json")
+        return response.status_code, response.json()
+
+    return call
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_reschedule_racing_bookings_of_its_target_slot_leaves_one_winner(race, django_db_blocker, round_):
+    """One patient moves 09:00 → 09:30 while others book 09:30, all at once: exactly one of them gets 09:30, and the
+    rescheduling patient holds exactly one appointment, at 09:30 if they won and still at 09:00 if they lost."""
+    with django_db_blocker.unblock():
+        hospital = race["hospital"]
+        doctor, day = bookable_doctor(hospital, days=4 + round_, specialization="Race-Testing")
+        mover, *bookers = race["tokens"][1:7]
+        booked = _booker(mover, doctor, day, "09:00")()
+        assert booked[0] == 201, booked
+        appointment_id = booked[1]["id"]
+
+        results = _in_parallel(
+            [_rescheduler(mover, appointment_id, day, "09:30")] + [_booker(t, doctor, day, "09:30") for t in bookers]
+        )
+
+        statuses = [status for status, _ in results]
+        assert sorted(s for s in statuses if s != 409) in ([200], [201]), results
+        assert statuses.count(409) == len(bookers), results
+        assert {body["error"]["code"] for status, body in results if status == 409} == {"slot_taken"}
+        mover_won = statuses[0] == 200
+        with hospital_context(hospital):
+            assert Appointment.objects.filter(doctor=doctor, appointment_time="09:30", status="booked").count() == 1
+            mine = Appointment.objects.get(pk=appointment_id)
+        assert (f"{mine.appointment_time:%H:%M}", mine.status) == ("09:30" if mover_won else "09:00", "booked")
+        assert (mine.rescheduled_from_starts_at is not None) == mover_won
+        entry = BookingEntry.objects.get(appointment_id=appointment_id)
+        assert (entry.appointment_time, entry.starts_at, entry.status) == (
+            mine.appointment_time,
+            mine.starts_at,
+            "booked",
+        )
+        assert BookingEntry.objects.filter(doctor_id=doctor.pk, status="booked").count() == (1 if mover_won else 2)
+        connection.close()

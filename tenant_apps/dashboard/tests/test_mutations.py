@@ -376,6 +376,11 @@ def profile_form(hospital, **changes) -> dict:
         "city": hospital.city,
         "timezone": hospital.timezone,
         "brand_color": hospital.brand_color,
+        "min_booking_notice_minutes": hospital.min_booking_notice_minutes,
+        "cancellation_notice_hours": hospital.cancellation_notice_hours,
+        "booking_horizon_days": hospital.booking_horizon_days,
+        "reminder_offsets_minutes": ", ".join(str(m) for m in hospital.reminder_offsets_minutes),
+        "no_show_limit": hospital.no_show_limit,
     }
     return {**form, **changes}
 

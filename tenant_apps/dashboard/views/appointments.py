@@ -1,14 +1,22 @@
-"""Appointments: filter by date, doctor and status; cancel with a reason; complete. A doctor sees their own only."""
+"""Appointments: filter by date, doctor and status; cancel with a reason; complete; record a no-show. A doctor sees
+their own only."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import ApplicationError, NotFound
 from tenant_apps.appointments.models import Appointment
-from tenant_apps.appointments.selectors import PATIENT, appointment_get_for, appointment_list_for_staff
-from tenant_apps.appointments.services import appointment_cancel, appointment_complete
+from tenant_apps.appointments.selectors import (
+    PATIENT,
+    appointment_get_for,
+    appointment_list_for_staff,
+    no_show_count,
+    with_patient_no_shows,
+)
+from tenant_apps.appointments.services import appointment_cancel, appointment_complete, appointment_mark_no_show
 from tenant_apps.dashboard.access import dashboard_view, is_admin
 from tenant_apps.dashboard.forms import AppointmentFilterForm, CancelForm
 from tenant_apps.dashboard.selectors import local_today
@@ -40,12 +48,14 @@ def appointment_list(request):
     form = AppointmentFilterForm(data, doctors=doctors)
     if form.is_valid():
         filters = form.cleaned_data
-        appointments = appointment_list_for_staff(
-            access=request.access,
-            date_from=filters["date_from"],
-            date_to=filters["date_to"],
-            doctor_id=filters["doctor"] or None,
-            status=filters["status"],
+        appointments = with_patient_no_shows(
+            appointment_list_for_staff(
+                access=request.access,
+                date_from=filters["date_from"],
+                date_to=filters["date_to"],
+                doctor_id=filters["doctor"] or None,
+                status=filters["status"],
+            )
         )
     else:
         appointments = Appointment.objects.none()
@@ -61,9 +71,11 @@ def appointment_list(request):
 
 
 def _detail_page(request, appointment, cancel_form=None, action_error: str = "", status: int = 200):
-    """The appointment; `action_error` is a service's refusal of cancel or complete (e.g. it is no longer booked)."""
+    """The appointment; `action_error` is a service's refusal of cancel, complete or no-show (e.g. it is no longer
+    booked)."""
     context = {
         "appointment": appointment,
+        "patient_no_shows": no_show_count(patient=appointment.patient, now=timezone.now()),
         "cancel_form": cancel_form or CancelForm(),
         "action_error": action_error,
         "section": "appointments",
@@ -109,4 +121,18 @@ def appointment_complete_view(request, appointment_id):
             request, staff_appointment(request, appointment_id), action_error=exc.message, status=exc.status
         )
     messages.success(request, "The appointment was marked completed.")
+    return redirect("dashboard:appointment", appointment_id=appointment.pk)
+
+
+@dashboard_view
+@require_POST
+def appointment_no_show_view(request, appointment_id):
+    appointment = staff_appointment(request, appointment_id)
+    try:
+        appointment_mark_no_show(actor=request.user, hospital=request.hospital, appointment=appointment)
+    except ApplicationError as exc:
+        return _detail_page(
+            request, staff_appointment(request, appointment_id), action_error=exc.message, status=exc.status
+        )
+    messages.success(request, "The no-show was recorded.")
     return redirect("dashboard:appointment", appointment_id=appointment.pk)

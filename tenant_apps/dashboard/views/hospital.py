@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 
 from shared_apps.audit.selectors import audit_log_list
-from shared_apps.hospitals.services import hospital_update_profile
+from shared_apps.hospitals.services import hospital_update_policy, hospital_update_profile
 from shared_apps.notifications.selectors import notification_list_for
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.forms import HospitalProfileForm, add_service_error
@@ -17,14 +18,16 @@ ACTIVITY_PER_PAGE = 50
 @dashboard_view(admin_only=True)
 def profile(request):
     hospital = request.hospital
-    initial = {name: getattr(hospital, name) for name in HospitalProfileForm.PROFILE_FIELDS}
+    initial = HospitalProfileForm.initial_for(hospital)
     form = HospitalProfileForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                hospital_update_profile(actor=request.user, hospital=hospital, **form.changes())
+                with transaction.atomic():  # profile and policy are saved together or not at all
+                    hospital_update_profile(actor=request.user, hospital=hospital, **form.changes())
+                    hospital_update_policy(actor=request.user, hospital=hospital, **form.policy(form.cleaned_data))
             except ValidationError as exc:
                 status = add_service_error(form, exc)
             else:

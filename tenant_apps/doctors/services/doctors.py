@@ -21,6 +21,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.common.updates import model_update
 from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.models import Hospital
+from shared_apps.hospitals.policy import last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 from tenant_apps.doctors.selectors import doctor_lock_for_update
 
@@ -151,8 +152,8 @@ def _staff_elsewhere(*, email: str, hospital: Hospital) -> bool:
     return memberships.exclude(hospital=hospital).exists()
 
 
-def _window_errors(windows: list[dict], today: dt.date, horizon_days: int) -> list[str]:
-    horizon = today + dt.timedelta(days=horizon_days)
+def _window_errors(windows: list[dict], today: dt.date, hospital: Hospital) -> list[str]:
+    horizon = last_bookable_date(hospital, today)
     errors = []
     for n, window in enumerate(windows, start=1):
         label = f"Window {n} ({window['date']} {window['start_time']:%H:%M}–{window['end_time']:%H:%M})"
@@ -161,7 +162,7 @@ def _window_errors(windows: list[dict], today: dt.date, horizon_days: int) -> li
         if window["date"] < today:
             errors.append(f"{label}: the date is in the past.")
         if window["date"] > horizon:
-            errors.append(f"{label}: the date is more than {horizon_days} days ahead.")
+            errors.append(f"{label}: the date is more than {hospital.booking_horizon_days} days ahead.")
     valid = sorted(
         (w for w in windows if w["start_time"] < w["end_time"]),
         key=lambda w: (w["is_available"], w["date"], w["start_time"]),
@@ -188,7 +189,7 @@ def availability_set(
     Side effects: audit entry.
     """
     today = timezone.now().astimezone(hospital.zone).date()
-    errors = _window_errors(windows, today, hospital.booking_horizon_days) + [
+    errors = _window_errors(windows, today, hospital) + [
         f"{day}: the date is in the past." for day in clear_dates if day < today
     ]
     if errors:

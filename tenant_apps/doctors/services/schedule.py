@@ -59,7 +59,7 @@ def _overlap(a: dict, b: dict) -> bool:
 def _weekly_overlaps(rows: list[dict], ended: list[WeeklyHours]) -> list[str]:
     numbered = list(enumerate(rows, start=1))
     errors = [
-        f"{_row_label(i, a)} overlaps {_row_label(j, b).lower()} in the same validity period."
+        f"{_row_label(i, a)} overlaps row {_row_label(j, b).removeprefix('Row ')} in the same validity period."
         for i, a in numbered
         for j, b in numbered
         if i < j and _overlap(a, b)
