@@ -103,8 +103,7 @@ class WeeklyHoursRowForm(DashboardForm):
     valid_until = forms.DateField(required=False, widget=DATE, label="Valid until")
 
     def has_changed(self) -> bool:
-        # Compared with blank rather than with the row's initial values: an unchanged saved row is still a row
-        # (it is validated and sent again), and only a row with nothing filled in is skipped.
+        # Whether anything is typed in the row's own fields ("Remove" alone does not make a blank row a row).
         return any(self[name].value() not in (None, "") for name in self.FIELDS)
 
     def row(self) -> dict:
