@@ -5,6 +5,8 @@ or the mutation done). Every mutation is sent a valid request, so a refusal (4xx
 A route without a row in EXPECTED fails `test_every_route_has_a_row`.
 """
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -14,6 +16,7 @@ from shared_apps.accounts.tests.factories import PatientFactory, SuperadminFacto
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.models import DoctorAvailability
+from tenant_apps.doctors.schedule import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,11 @@ EXPECTED = {
     ("GET", "dashboard:availability-week"): STAFF,
     ("POST", "dashboard:availability-add"): STAFF,
     ("POST", "dashboard:availability-remove"): STAFF,
+    ("GET", "dashboard:weekly-hours"): STAFF,
+    ("POST", "dashboard:weekly-hours"): STAFF,
+    ("GET", "dashboard:time-off"): STAFF,
+    ("POST", "dashboard:time-off-add"): STAFF,
+    ("POST", "dashboard:time-off-remove"): STAFF,
     ("GET", "dashboard:appointments"): STAFF,
     ("GET", "dashboard:appointment"): STAFF,
     ("POST", "dashboard:appointment-cancel"): STAFF,
@@ -55,6 +63,16 @@ EXPECTED = {
     ("GET", "dashboard:profile"): ADMIN,
     ("GET", "dashboard:activity"): ADMIN,
     ("GET", "dashboard:notifications"): ADMIN,
+}
+
+
+WEEKLY_HOURS_GRID = {
+    "hours-TOTAL_FORMS": "1",
+    "hours-INITIAL_FORMS": "0",
+    "hours-0-weekday": "0",
+    "hours-0-start_time": "09:00",
+    "hours-0-end_time": "12:00",
+    "save": "1",
 }
 
 
@@ -86,15 +104,23 @@ def world(alpha, alpha_admin, beta_admin, as_user):
         "admin_b": beta_admin,
         "superadmin": SuperadminFactory(),
     }
-    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"]}
     with hospital_context(alpha):
         window_id = DoctorAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True).first()
+        later = day + dt.timedelta(days=7)
+        time_off, _ = time_off_add(actor=alpha_admin, hospital=alpha, doctor=doctor, start_date=later, end_date=later)
+    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"], "time_off_id": time_off.pk}
     return {"users": users, "kwargs": kwargs, "day": day, "window_id": window_id}
 
 
 def _url(name, kwargs):
     pattern_kwargs = get_resolver("config.urls_tenants").reverse_dict
-    for candidate in ({}, {"doctor_id": kwargs["doctor_id"]}, {"appointment_id": kwargs["appointment_id"]}):
+    candidates = (
+        {},
+        {"doctor_id": kwargs["doctor_id"]},
+        {"appointment_id": kwargs["appointment_id"]},
+        {"doctor_id": kwargs["doctor_id"], "time_off_id": kwargs["time_off_id"]},
+    )
+    for candidate in candidates:
         try:
             return reverse(name, urlconf="config.urls_tenants", kwargs=candidate)
         except Exception:  # noqa: BLE001, S112 - try the next shape of arguments
@@ -130,6 +156,10 @@ def test_the_dashboard_matrix(world, role):
                     "end_time": "14:00",
                     "kind": "available",
                     "reason": "Matrix",
+                    # time off (13:00–14:00 of that day) and one row of weekly hours
+                    "start_date": str(world["day"]),
+                    "end_date": str(world["day"]),
+                    **WEEKLY_HOURS_GRID,
                 }
             )
             response = client.get(url, HTTP_HOST=HOST) if method == "GET" else client.post(url, body, HTTP_HOST=HOST)

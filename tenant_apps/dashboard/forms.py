@@ -9,7 +9,8 @@ from shared_apps.hospitals.forms import TIMEZONE_CHOICES
 from shared_apps.hospitals.policy import POLICY_FIELDS, policy_clean
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import request_staff_access
-from tenant_apps.doctors.models import DoctorStatus
+from tenant_apps.doctors.models import DoctorStatus, Weekday
+from tenant_apps.doctors.schedule import MAX_WEEKLY_ROWS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -87,6 +88,67 @@ class WindowForm(DashboardForm):
 
 class WindowRemoveForm(DashboardForm):
     window_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class WeeklyHoursRowForm(DashboardForm):
+    """One row of the weekly-hours editor. A row left wholly blank is no row at all (it is not saved)."""
+
+    FIELDS = ("weekday", "start_time", "end_time", "valid_from", "valid_until")
+
+    weekday = forms.TypedChoiceField(
+        choices=[("", "Choose a day"), *Weekday.choices], coerce=int, empty_value=None, label="Day"
+    )
+    start_time = forms.TimeField(widget=TIME, label="From")
+    end_time = forms.TimeField(widget=TIME, label="To")
+    valid_from = forms.DateField(required=False, widget=DATE, label="Valid from")
+    valid_until = forms.DateField(required=False, widget=DATE, label="Valid until")
+
+    def has_changed(self) -> bool:
+        # Whether anything is typed in the row's own fields ("Remove" alone does not make a blank row a row).
+        return any(self[name].value() not in (None, "") for name in self.FIELDS)
+
+    def row(self) -> dict:
+        """The row as schedule_set takes it (valid_from None: the service's default, the hospital's today)."""
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
+class BaseWeeklyHoursFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # Every row may be left blank, the saved ones too (clearing a row and ticking "Remove" are both fine).
+        return {**super().get_form_kwargs(index), "empty_permitted": True, "use_required_attribute": False}
+
+
+def weekly_hours_formset(data=None, *, initial=None, extra: int = 0):
+    """The editor's rows: the saved ones (`initial`) plus `extra` blank ones; "Remove" is the formset's DELETE."""
+    formset_class = forms.formset_factory(
+        WeeklyHoursRowForm,
+        formset=BaseWeeklyHoursFormSet,
+        extra=extra,
+        can_delete=True,
+        max_num=MAX_WEEKLY_ROWS,
+        absolute_max=MAX_WEEKLY_ROWS + 10,  # a few over, so that the service's "at most" message is the one shown
+    )
+    formset = formset_class(data, initial=initial, prefix="hours", form_kwargs={"label_suffix": ""})
+    for form in formset:
+        form.fields["DELETE"].label = "Remove"
+    return formset
+
+
+class TimeOffForm(DashboardForm):
+    """Time off: whole days from a date to a date, or only a time range of each of those days."""
+
+    start_date = forms.DateField(widget=DATE, label="First day")
+    end_date = forms.DateField(widget=DATE, label="Last day")
+    start_time = forms.TimeField(
+        required=False, widget=TIME, label="From (optional)", help_text="Leave both times empty for whole days."
+    )
+    end_time = forms.TimeField(required=False, widget=TIME, label="To (optional)")
+    reason = forms.CharField(max_length=200, required=False, label="Reason (optional)")
+    cancel_appointments = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def time_off(self) -> dict:
+        """The keyword arguments for time_off_add."""
+        return dict(self.cleaned_data)
 
 
 class AppointmentFilterForm(DashboardForm):

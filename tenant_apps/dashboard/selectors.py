@@ -17,7 +17,13 @@ from shared_apps.hospitals.models import Hospital
 from tenant_apps.appointments.models import Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import appointment_list_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
-from tenant_apps.doctors.selectors import availability_windows, doctor_free_slots, doctors_for_staff, schedules_for
+from tenant_apps.doctors.selectors import (
+    availability_windows,
+    doctor_free_slots,
+    doctor_schedule,
+    doctors_for_staff,
+    schedules_for,
+)
 from tenant_apps.doctors.slots import DayPlan, day_plan, free_slots
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
@@ -181,42 +187,115 @@ def overview_for(*, access: StaffAccess) -> Overview:
     )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One thing on a day of the week view. `kind` (open, blocked, time_off, booked) picks the style; `label` says
+    the same in words, so that colour is never the only sign.
+    """
+
+    kind: str
+    label: str
+    start: dt.time
+    end: dt.time | None  # None: to the end of the day
+    window: DoctorAvailability | None = None  # a dated window, removable from the week view
+    appointment_id: object = None
+
+
 @dataclass
 class Day:
     date: dt.date
-    windows: list[DoctorAvailability]
-    free_slots: int
-    booked: int
+    entries: list[Entry]
+    free: list[dt.time]
+    from_weekly_hours: bool
     is_past: bool
+
+    @property
+    def booked(self) -> int:
+        return sum(1 for entry in self.entries if entry.kind == "booked")
+
+    @property
+    def free_slots(self) -> int:
+        return len(self.free)
+
+    @property
+    def windows(self) -> list[DoctorAvailability]:
+        return [entry.window for entry in self.entries if entry.window is not None]
+
+
+def _range_times(date: dt.date, start: dt.datetime, end: dt.datetime) -> tuple[dt.time, dt.time | None]:
+    """A local range of `date` as clock times; an end past the date's last minute (time off to midnight) is None."""
+    return max(start, dt.datetime.combine(date, dt.time())).time(), (end.time() if end.date() == date else None)
+
+
+def _day_entries(plan: DayPlan, windows: list[DoctorAvailability], booked: list[dict], zone) -> list[Entry]:
+    entries = []
+    if plan.from_weekly_hours:
+        entries += [Entry("open", "Open · weekly hours", start, end) for start, end in plan.open]
+    for window in windows:
+        kind, label = ("open", "Open · this date only") if window.is_available else ("blocked", "Blocked")
+        entries.append(Entry(kind, label, window.start_time, window.end_time, window=window))
+    for start, end in plan.time_off:
+        start_time, end_time = _range_times(plan.date, start, end)
+        whole_day = start_time == dt.time() and end_time is None
+        entries.append(Entry("time_off", "Time off · all day" if whole_day else "Time off", start_time, end_time))
+    for row in booked:
+        end = row["ends_at"].astimezone(zone)
+        label = "Booked" if row["status"] == AppointmentStatus.BOOKED else "Booked · completed"
+        end_time = end.time() if end.date() == plan.date else None
+        entries.append(Entry("booked", label, row["appointment_time"], end_time, appointment_id=row["id"]))
+    return sorted(entries, key=lambda e: (e.start, e.kind != "open"))
 
 
 def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) -> list[Day]:
-    """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments."""
+    """Seven days of one doctor's schedule from `monday`, all from the one slot computation: each day's open hours
+    (weekly, or the date's own windows), blocked windows and time off (`day_plan`), its free slots
+    (`doctor_free_slots`) and its booked and completed appointments. Five queries, whatever the week holds.
+    """
     sunday = monday + dt.timedelta(days=6)
-    rows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
-    free = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=monday, date_to=sunday)
-    booked = (
+    schedule = doctor_schedule(doctor=doctor, date_from=monday, date_to=sunday)
+    windows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
+    appointments = list(
         Appointment.objects.filter(
-            doctor=doctor, status=AppointmentStatus.BOOKED, appointment_date__gte=monday, appointment_date__lte=sunday
+            doctor=doctor,
+            status__in=OCCUPYING,
+            # A day of margin each side, as busy_intervals: one that starts late on Sunday may end in this week.
+            appointment_date__gte=monday - dt.timedelta(days=1),
+            appointment_date__lte=sunday + dt.timedelta(days=1),
         )
-        .values("appointment_date")
-        .annotate(n=Count("id"))
+        .order_by("starts_at")
+        .values("id", "appointment_date", "appointment_time", "starts_at", "ends_at", "status")
     )
-    booked_by_day = {row["appointment_date"]: row["n"] for row in booked}
+    busy = [(row["starts_at"], row["ends_at"]) for row in appointments]
+    free = doctor_free_slots(
+        hospital=hospital, doctor=doctor, date_from=monday, date_to=sunday, schedule=schedule, busy=busy
+    )
     today = local_today(hospital)
     days = []
     for offset in range(7):
         day = monday + dt.timedelta(days=offset)
+        plan = day_plan(schedule, day)
+        booked = [row for row in appointments if row["appointment_date"] == day]
         days.append(
             Day(
                 date=day,
-                windows=[w for w in rows if w.date == day],
-                free_slots=sum(1 for s in free if s.date == day),
-                booked=booked_by_day.get(day, 0),
+                entries=_day_entries(plan, [w for w in windows if w.date == day], booked, hospital.zone),
+                free=[slot.time for slot in free if slot.date == day],
+                from_weekly_hours=plan.from_weekly_hours and bool(plan.open),
                 is_past=day < today,
             )
         )
     return days
+
+
+def appointments_listed(*, doctor: Doctor, appointment_ids: list) -> list[Appointment]:
+    """The doctor's appointments among `appointment_ids` with their patients, in time order (the ones a time off
+    would cancel, for the confirmation page).
+    """
+    return list(
+        Appointment.objects.filter(doctor=doctor, pk__in=appointment_ids)
+        .select_related("patient")
+        .order_by("starts_at")
+    )
 
 
 def window_get(*, doctor: Doctor, window_id: int) -> DoctorAvailability | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.dashboard.views import appointments, auth, availability, doctors, hospital, overview
+from tenant_apps.dashboard.views import appointments, auth, availability, doctors, hospital, overview, schedule
 
 app_name = "dashboard"
 
@@ -19,6 +19,14 @@ urlpatterns = [
     path("availability/<uuid:doctor_id>/", availability.availability_week_view, name="availability-week"),
     path("availability/<uuid:doctor_id>/add/", availability.availability_add, name="availability-add"),
     path("availability/<uuid:doctor_id>/remove/", availability.availability_remove, name="availability-remove"),
+    path("availability/<uuid:doctor_id>/hours/", schedule.weekly_hours_edit, name="weekly-hours"),
+    path("availability/<uuid:doctor_id>/time-off/", schedule.time_off_list_view, name="time-off"),
+    path("availability/<uuid:doctor_id>/time-off/add/", schedule.time_off_add_view, name="time-off-add"),
+    path(
+        "availability/<uuid:doctor_id>/time-off/<uuid:time_off_id>/remove/",
+        schedule.time_off_remove_view,
+        name="time-off-remove",
+    ),
     path("appointments/", appointments.appointment_list, name="appointments"),
     path("appointments/<uuid:appointment_id>/", appointments.appointment_detail, name="appointment"),
     path("appointments/<uuid:appointment_id>/cancel/", appointments.appointment_cancel_view, name="appointment-cancel"),

@@ -20,6 +20,7 @@ from django.test import Client
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.services import appointment_book
+from tenant_apps.doctors.schedule import schedule_set
 from tenant_apps.doctors.services import doctor_invite
 from tenant_apps.doctors.tests.factories import admin_of, make_doctor
 
@@ -120,7 +121,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="module")
 def ui_server(project_server, django_db_blocker):
     """The whole project served on 127.0.0.1:<port> (`project_server`), with committed data: a hospital whose admin
-    and one doctor have a known password, a patient, and a second hospital with a doctor of its own.
+    and one doctor have a known password, a colleague with weekly hours (Monday to Friday, 09:00–17:00), a patient,
+    and a second hospital with a doctor of its own.
     """
     from shared_apps.accounts.tests.factories import PASSWORD, SuperadminFactory
     from shared_apps.hospitals.services import hospital_set_active
@@ -138,6 +140,8 @@ def ui_server(project_server, django_db_blocker):
         colleague = make_doctor(hospital, name="Dr Colleague", specialization="General practice")
         with hospital_context(hospital):
             doctor_user = doctor_invite(actor=admin, hospital=hospital, doctor=doctor).user
+            weekdays = [{"weekday": n, "start_time": dt.time(9), "end_time": dt.time(17)} for n in range(5)]
+            schedule_set(actor=admin, hospital=hospital, doctor=colleague, weekly_hours=weekdays)
         doctor_user.set_password(PASSWORD)
         doctor_user.save(update_fields=["password"])
         patient = PatientFactory().user

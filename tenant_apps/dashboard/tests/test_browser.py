@@ -2,6 +2,8 @@
 
 A hospital admin signs in, adds a doctor, opens hours, sees a patient's booking made through the public API,
 cancels it with a reason, changes the logo and sees it in the header, and cannot open another hospital's pages.
+A doctor fills in their weekly hours in the week grid and sees the week's slots; the admin adds time off over a
+booked appointment, confirms cancelling it, and sees it cancelled.
 Screenshots of every page go to artifacts/screenshots/ (ignored by git) for review.
 """
 
@@ -19,6 +21,7 @@ from shared_apps.accounts.tests.factories import PASSWORD
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.hospitals.tests.factories import image_bytes
 from tenant_apps.doctors.models import Doctor
+from tenant_apps.doctors.tests.test_schedule_api import next_weekday
 
 # django_db: the test database must exist (pytest-django creates it only for tests that ask), and the test thread's
 # own writes roll back. The server thread sees committed data only: the `ui_server` fixture's, and what goes
@@ -249,6 +252,99 @@ def test_a_doctor_sees_only_their_own_schedule(page: Page, ui_server, screenshot
 
     for path in ("/doctors/", "/profile/", "/activity/", f"/availability/{ui['colleague'].pk}/"):
         assert page.goto(f"{ui['base_url']}{path}").status == 404, path
+
+
+def cell(page: Page, label: str, row: int):
+    """One input of the weekly-hours grid, by its (visually hidden) label: "From, row 2"."""
+    return page.get_by_label(f"{label}, row {row}", exact=True)
+
+
+def day_card(page: Page, day: dt.date):
+    return page.locator(f"#day-{day:%Y%m%d}").locator("xpath=..")
+
+
+def test_a_doctor_fills_in_the_week_grid_and_sees_the_slots(page: Page, ui_server, screenshot):
+    ui = ui_server
+    monday = next_weekday(ui["hospital"], 0)
+    wednesday = monday + dt.timedelta(days=2)
+    sign_in(page, ui["base_url"], ui["doctor_user"].email, PASSWORD)
+    nav(page, "My schedule")
+    page.get_by_role("link", name="Edit weekly hours").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Weekly hours: Dr Own Week")
+
+    cell(page, "Day", 1).select_option(label="Monday")
+    cell(page, "From", 1).fill("09:00")
+    cell(page, "To", 1).fill("11:00")
+    page.get_by_role("button", name="Add a row").click()
+    expect(cell(page, "From", 1)).to_have_value("09:00")  # kept, and a blank row 2 added
+    cell(page, "Day", 2).select_option(label="Monday")
+    cell(page, "From", 2).fill("10:30")
+    cell(page, "To", 2).fill("12:00")
+    page.get_by_role("button", name="Save weekly hours").click()
+
+    # The service refuses the overlap: said at the top and under both rows, which are marked invalid.
+    expect(page.get_by_role("alert")).to_contain_text("overlaps")
+    expect(cell(page, "From", 2)).to_have_attribute("aria-invalid", "true")
+    screenshot("21-weekly-hours-error")
+    cell(page, "From", 2).fill("13:00")
+    cell(page, "To", 2).fill("14:00")
+    page.get_by_role("button", name="Add a row").click()
+    cell(page, "Day", 3).select_option(label="Wednesday")
+    cell(page, "From", 3).fill("09:00")
+    cell(page, "To", 3).fill("10:00")
+    screenshot("22-weekly-hours")
+    page.get_by_role("button", name="Save weekly hours").click()
+    expect(page.get_by_role("status")).to_contain_text("Weekly hours saved: 3 rows.")
+
+    page.goto(f"{ui['base_url']}/availability/{ui['doctor'].pk}/?week={monday}")
+    expect(day_card(page, monday)).to_contain_text("09:00–11:00 Open · weekly hours")
+    expect(day_card(page, monday)).to_contain_text("13:00–14:00 Open · weekly hours")
+    expect(day_card(page, monday).locator(".slot")).to_have_text(["09:00", "09:30", "10:00", "10:30", "13:00", "13:30"])
+    expect(day_card(page, monday)).to_contain_text("0 booked · 6 free")
+    expect(day_card(page, wednesday)).to_contain_text("0 booked · 2 free")
+    screenshot("23-week-from-weekly-hours")
+
+    # Remove a row: ticked, then saved.
+    page.get_by_role("link", name="Edit weekly hours").click()
+    cell(page, "Remove", 3).check()
+    page.get_by_role("button", name="Save weekly hours").click()
+    expect(page.get_by_role("status")).to_contain_text("Weekly hours saved: 2 rows.")
+    page.goto(f"{ui['base_url']}/availability/{ui['doctor'].pk}/?week={monday}")
+    expect(day_card(page, wednesday)).to_contain_text("No hours.")
+
+
+def test_time_off_over_a_booking_is_confirmed_and_cancels_it(page: Page, ui_server, screenshot):
+    ui, base = ui_server, ui_server["base_url"]
+    colleague = ui["colleague"]
+    tuesday = next_weekday(ui["hospital"], 1)
+    booking = book_through_the_api(ui, colleague.pk, tuesday, "10:00")
+    sign_in(page, base, ui["admin"].email, ui["password"])
+
+    nav(page, "Doctors")
+    page.get_by_role("link", name="Time off of Dr Colleague").click()
+    page.get_by_label("First day").fill(str(tuesday))
+    page.get_by_label("Last day").fill(str(tuesday))
+    page.get_by_label("Reason (optional)").fill("Training course")
+    page.get_by_role("button", name="Add time off").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("1 booked appointment inside this time off")
+    affected = page.get_by_test_id("affected-appointment")
+    expect(affected).to_have_count(1)
+    expect(affected).to_contain_text(ui["patient"].name)
+    expect(affected).to_contain_text("10:00")
+    screenshot("24-time-off-confirm")
+    page.get_by_role("button", name="Cancel the appointment and add the time off").click()
+
+    expect(page.get_by_role("status")).to_contain_text("1 appointment cancelled; the patients are told")
+    expect(page.get_by_test_id("time-off-row")).to_contain_text("Training course")
+    screenshot("25-time-off-list")
+
+    page.goto(f"{base}/appointments/{booking['id']}/")
+    expect(page.get_by_test_id("appointment-status")).to_have_text("Cancelled")
+    page.goto(f"{base}/availability/{colleague.pk}/?week={tuesday}")
+    expect(day_card(page, tuesday)).to_contain_text("Time off · all day")
+    expect(day_card(page, tuesday)).to_contain_text("0 booked · 0 free")
+    screenshot("26-week-with-time-off")
 
 
 def test_keyboard_and_a_small_screen(page: Page, ui_server, screenshot):

@@ -1,9 +1,13 @@
 """Who may open which dashboard page, without a browser: the permission matrix and every page rendering."""
 
+import datetime as dt
+
 import pytest
 
+from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.tests.helpers import bookable_doctor
 from tenant_apps.dashboard.tests.conftest import book_slot, client_for
+from tenant_apps.doctors.schedule import schedule_set, time_off_add
 from tenant_apps.doctors.tests.factories import open_day
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +17,8 @@ STAFF_PAGES = [
     "/",
     "/availability/",
     "/availability/{doctor}/",
+    "/availability/{doctor}/hours/",
+    "/availability/{doctor}/time-off/",
     "/appointments/",
     "/appointments/{appointment}/",
 ]
@@ -23,6 +29,9 @@ POSTS = [
     ("/doctors/{doctor}/invite/", {}),
     ("/availability/{doctor}/add/", {"date": "2030-01-01", "start_time": "09:00", "end_time": "10:00"}),
     ("/availability/{doctor}/remove/", {"window_id": 1}),
+    ("/availability/{doctor}/hours/", {"hours-TOTAL_FORMS": "0", "hours-INITIAL_FORMS": "0", "save": "1"}),
+    ("/availability/{doctor}/time-off/add/", {"start_date": "2030-01-01", "end_date": "2030-01-01"}),
+    ("/availability/{doctor}/time-off/00000000-0000-4000-8000-000000000000/remove/", {}),
     ("/appointments/{appointment}/cancel/", {"reason": "No"}),
     ("/appointments/{appointment}/complete/", {}),
     ("/profile/", {"name": "Hijacked"}),
@@ -142,7 +151,12 @@ def test_unknown_uuids_are_404(alpha_admin):
 
 def test_mutations_are_post_only(world, alpha_admin):
     client = client_for(alpha_admin)
-    for path in ["/doctors/{doctor}/deactivate/", "/availability/{doctor}/add/", "/appointments/{appointment}/cancel/"]:
+    for path in [
+        "/doctors/{doctor}/deactivate/",
+        "/availability/{doctor}/add/",
+        "/availability/{doctor}/time-off/add/",
+        "/appointments/{appointment}/cancel/",
+    ]:
         assert client.get(fill(path, world["doctor"], world["appointment"])).status_code == 405, path
 
 
@@ -201,10 +215,22 @@ def test_page_queries_do_not_grow_with_the_number_of_rows(alpha, alpha_admin):
         f"/appointments/?date_from={day}",
         "/doctors/",
         f"/availability/{doctor.pk}/?week={day}",
+        f"/availability/{doctor.pk}/hours/",
+        f"/availability/{doctor.pk}/time-off/",
         "/activity/",
     ]
     before = {path: _queries(client, path) for path in paths}
 
+    with hospital_context(alpha):
+        schedule_set(
+            actor=alpha_admin,
+            hospital=alpha,
+            doctor=doctor,
+            weekly_hours=[{"weekday": n, "start_time": dt.time(19), "end_time": dt.time(20)} for n in range(7)],
+        )
+        for n in range(1, 4):
+            start = day + dt.timedelta(days=7 * n)
+            time_off_add(actor=alpha_admin, hospital=alpha, doctor=doctor, start_date=start, end_date=start)
     for n in range(1, 8):
         other = bookable_doctor(alpha, days=2)[0]
         book_slot(alpha, other, day)
