@@ -16,7 +16,7 @@ from shared_apps.accounts.tests.factories import PatientFactory, SuperadminFacto
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.models import DoctorAvailability
-from tenant_apps.doctors.schedule import time_off_add
+from tenant_apps.doctors.services import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
 
 pytestmark = pytest.mark.django_db

@@ -56,28 +56,28 @@ APPOINTMENTS_PER_HOSPITAL = 200
 AVAILABILITY_DAYS = 60
 
 
-def _grow_patients(target: int) -> list[int]:
+def _grow_patients(target: int, prefix: str = "volume-patient-") -> list[int]:
     """Patient users with no usable password (made in bulk: hashing 50,000 passwords would take an hour)."""
     from django.contrib.auth.hashers import make_password
 
     from shared_apps.accounts.models import Patient, Role, User
 
-    existing = User.objects.filter(email__startswith="volume-patient-").count()
+    existing = User.objects.filter(email__startswith=prefix).count()
     if existing < target:
-        print(f"adding {target - existing} patients…", flush=True)
+        print(f"adding {target - existing} patients ({prefix}*)…", flush=True)
         unusable = make_password(None)
         for start in range(existing, target, 5000):
             users = User.objects.bulk_create(
                 User(
-                    email=f"volume-patient-{n}@example.com",
-                    name=f"Volume Patient {n}",
+                    email=f"{prefix}{n}@example.com",
+                    name=f"{prefix.replace('-', ' ').title().strip()} {n}",
                     role=Role.PATIENT,
                     password=unusable,
                 )
                 for n in range(start, min(target, start + 5000))
             )
             Patient.objects.bulk_create(Patient(user=user) for user in users)
-    return list(User.objects.filter(email__startswith="volume-patient-").order_by("pk").values_list("pk", flat=True))
+    return list(User.objects.filter(email__startswith=prefix).order_by("pk").values_list("pk", flat=True))
 
 
 def _grow_schedules(patient_ids: list[int]) -> None:
@@ -160,6 +160,139 @@ def _grow_schedules(patient_ids: list[int]) -> None:
             )
         if (index + 1) % 100 == 0:
             print(f"  {index + 1} hospitals ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+# Issue 13's week (scripts/bench availability): every doctor works weekly hours, and the measured week (from a
+# Monday) holds a few dated overrides, partial time off for a quarter of the doctors, and bookings.
+WEEKLY_PATIENT_PREFIX = "weekly-patient-"
+WEEKLY_HOURS = [(day, start, end) for day in range(5) for start, end in (((9, 0), (12, 30)), ((13, 30), (17, 0)))]
+OVERRIDE_DAY, OVERRIDE_HOURS = 2, ((13, 0), (19, 0))  # Wednesday's hours replaced by an evening clinic (the marker)
+BLOCK_DAY, BLOCK_HOURS = 1, ((10, 0), (11, 0))  # a blocked hour on Tuesday
+TIME_OFF_DAY, TIME_OFF_HOURS = 3, ((14, 0), (17, 0))  # Thursday afternoon off, every fourth doctor
+BOOKINGS = [(0, (9, 0)), (0, (9, 30)), (1, (11, 0)), (2, (13, 0)), (2, (18, 0)), (3, (9, 30)), (4, (15, 0))]
+
+
+def grow_weekly_schedules():
+    """Give every doctor without them weekly hours (Monday–Friday 09:00–12:30 and 13:30–17:00), and to every hospital
+    not yet done, in the measured week: one dated override and one blocked hour per doctor, Thursday afternoon off
+    for every fourth doctor, and 7 booked appointments per doctor (each doctor's own patient), with directory rows.
+    Returns the measured week's Monday: the one already built if it is still ahead, else the next one.
+
+    Rows are written in bulk (as the rest of the data set), inside each hospital's schema; (doctor, date) pairs that
+    already have dated windows (the full data set's 60 days) and slots already booked there are left alone.
+    """
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from shared_apps.hospitals.models import Hospital
+    from shared_apps.hospitals.tenancy import hospital_context
+    from tenant_apps.doctors.models import DoctorAvailability
+
+    hospitals = list(Hospital.objects.approved().order_by("pk"))
+    today = timezone.now().astimezone(hospitals[0].zone).date()
+    start, end = dt.time(*OVERRIDE_HOURS[0]), dt.time(*OVERRIDE_HOURS[1])
+    with hospital_context(hospitals[0]):
+        marker = (
+            DoctorAvailability.objects.filter(start_time=start, end_time=end, date__gt=today + dt.timedelta(days=2))
+            .order_by("date")
+            .values_list("date", flat=True)
+            .first()
+        )
+    monday = marker - dt.timedelta(days=OVERRIDE_DAY) if marker else today + dt.timedelta(days=7 - today.weekday())
+    patients = _grow_patients(20 * len(hospitals), prefix=WEEKLY_PATIENT_PREFIX)
+    started, built = time.perf_counter(), 0
+    for index, hospital in enumerate(hospitals):
+        override_day = monday + dt.timedelta(days=OVERRIDE_DAY)
+        with transaction.atomic(), hospital_context(hospital):
+            if DoctorAvailability.objects.filter(date=override_day, start_time=start, end_time=end).exists():
+                continue
+            _week_for_hospital(hospital, monday, patients[index * 20 : index * 20 + 20], today)
+        built += 1
+        if built % 100 == 0:
+            print(f"  week of {monday}: {built} hospitals ({time.perf_counter() - started:.0f} s)", flush=True)
+    if built:
+        print(f"week of {monday} built in {built} hospitals ({time.perf_counter() - started:.0f} s)", flush=True)
+    return monday
+
+
+def _week_for_hospital(hospital, monday, patients, today) -> None:
+    import datetime as dt
+
+    from shared_apps.directory.models import BookingEntry
+    from tenant_apps.appointments.models import Appointment, AppointmentStatus
+    from tenant_apps.doctors.models import Doctor, DoctorAvailability, TimeOff, WeeklyHours
+
+    def day(n):
+        return monday + dt.timedelta(days=n)
+
+    doctors = list(Doctor.objects.order_by("pk"))
+    with_hours = set(WeeklyHours.objects.values_list("doctor_id", flat=True).distinct())
+    WeeklyHours.objects.bulk_create(
+        WeeklyHours(doctor=d, weekday=w, start_time=dt.time(*s), end_time=dt.time(*e), valid_from=today)
+        for d in doctors
+        if d.pk not in with_hours
+        for w, s, e in WEEKLY_HOURS
+    )
+    dated = set(DoctorAvailability.objects.filter(date__gte=monday, date__lte=day(6)).values_list("doctor_id", "date"))
+    windows = []
+    for d in doctors:
+        for n, (s, e), available in ((OVERRIDE_DAY, OVERRIDE_HOURS, True), (BLOCK_DAY, BLOCK_HOURS, False)):
+            if (d.pk, day(n)) not in dated:
+                windows.append(
+                    DoctorAvailability(
+                        doctor=d, date=day(n), start_time=dt.time(*s), end_time=dt.time(*e), is_available=available
+                    )
+                )
+    DoctorAvailability.objects.bulk_create(windows)
+    TimeOff.objects.bulk_create(
+        TimeOff(
+            doctor=d,
+            start_date=day(TIME_OFF_DAY),
+            end_date=day(TIME_OFF_DAY),
+            start_time=dt.time(*TIME_OFF_HOURS[0]),
+            end_time=dt.time(*TIME_OFF_HOURS[1]),
+            reason="Training",
+        )
+        for d in doctors[::4]
+    )
+    booked = set(
+        Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED, appointment_date__gte=monday, appointment_date__lte=day(6)
+        ).values_list("doctor_id", "starts_at")
+    )
+    appointments = []
+    for d, patient in zip(doctors, patients, strict=False):
+        for n, hm in BOOKINGS:
+            starts_at = dt.datetime.combine(day(n), dt.time(*hm), tzinfo=hospital.zone)
+            if (d.pk, starts_at) in booked:
+                continue
+            appointments.append(
+                Appointment(
+                    doctor=d,
+                    patient_id=patient,
+                    appointment_date=day(n),
+                    appointment_time=dt.time(*hm),
+                    starts_at=starts_at,
+                    ends_at=starts_at + dt.timedelta(minutes=d.slot_minutes),
+                )
+            )
+    Appointment.objects.bulk_create(appointments)
+    BookingEntry.objects.bulk_create(
+        BookingEntry(
+            appointment_id=a.pk,
+            hospital=hospital,
+            doctor_id=a.doctor_id,
+            patient_id=a.patient_id,
+            appointment_date=a.appointment_date,
+            appointment_time=a.appointment_time,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            status="booked",
+        )
+        for a in appointments
+    )
 
 
 def _superadmin():

@@ -92,6 +92,20 @@ def _wait_until_up(timeout: float = 30) -> None:
     raise RuntimeError("gunicorn did not start")
 
 
+def rotating_paths_script(paths: list[str]) -> str:
+    """A wrk script that sends GET to each of `paths` in turn (each wrk thread from its own place in the list)."""
+    quoted = ", ".join(f'"{p}"' for p in paths)
+    return (
+        f"local paths = {{{quoted}}}\n"
+        "local n = 0\n"
+        "function init(args) n = math.random(#paths) end\n"
+        "function request()\n"
+        "  n = n % #paths + 1\n"
+        '  return wrk.format("GET", paths[n])\n'
+        "end\n"
+    )
+
+
 def warm(path: str, *, requests: int = 50, headers: dict | None = None) -> None:
     for _ in range(requests):
         request = urllib.request.Request(
@@ -105,7 +119,16 @@ def wrk(path: str, *, seconds: int, connections: int = 8, headers: dict | None =
     """Drive GET `path` (or what `script` sends) for `seconds`; returns requests/s, p50/p95/p99 and error counts."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + WRK_REPORT)
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", lua.name]
+    command = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        lua.name,
+    ]
     for name, value in {"Host": "localhost", **(headers or {})}.items():
         command += ["-H", f"{name}: {value}"]
     command.append(f"http://127.0.0.1:{PORT}{path}")

@@ -10,7 +10,7 @@ from shared_apps.hospitals.policy import POLICY_FIELDS, policy_clean
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import request_staff_access
 from tenant_apps.doctors.models import DoctorStatus, Weekday
-from tenant_apps.doctors.schedule import MAX_WEEKLY_ROWS
+from tenant_apps.doctors.services import MAX_WEEKLY_ROWS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

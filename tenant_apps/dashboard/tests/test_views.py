@@ -7,7 +7,7 @@ import pytest
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.tests.helpers import bookable_doctor
 from tenant_apps.dashboard.tests.conftest import book_slot, client_for
-from tenant_apps.doctors.schedule import schedule_set, time_off_add
+from tenant_apps.doctors.services import schedule_set, time_off_add
 from tenant_apps.doctors.tests.factories import open_day
 
 pytestmark = pytest.mark.django_db
