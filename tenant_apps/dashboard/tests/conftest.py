@@ -20,8 +20,7 @@ from django.test import Client
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.services import appointment_book
-from tenant_apps.doctors.services import schedule_set
-from tenant_apps.doctors.services import doctor_invite
+from tenant_apps.doctors.services import doctor_invite, schedule_set
 from tenant_apps.doctors.tests.factories import admin_of, make_doctor
 
 ALPHA_HOST = "alpha.localhost"

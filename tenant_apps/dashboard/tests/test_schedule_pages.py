@@ -11,8 +11,7 @@ from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.dashboard.tests.conftest import book_slot, client_for
 from tenant_apps.doctors.models import TimeOff, WeeklyHours
-from tenant_apps.doctors.services import schedule_set, time_off_add
-from tenant_apps.doctors.services import availability_window_add
+from tenant_apps.doctors.services import availability_window_add, schedule_set, time_off_add
 from tenant_apps.doctors.tests.factories import admin_of, make_doctor
 from tenant_apps.doctors.tests.test_schedule_api import next_weekday
 

@@ -18,8 +18,8 @@ from tenant_apps.dashboard.forms import TimeOffForm, add_service_error, weekly_h
 from tenant_apps.dashboard.selectors import appointments_listed, local_today
 from tenant_apps.dashboard.views.availability import scheduled_doctor
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.services import schedule_set, time_off_add, time_off_remove
 from tenant_apps.doctors.selectors import time_off_get, time_off_list
+from tenant_apps.doctors.services import schedule_set, time_off_add, time_off_remove
 
 # The service names rows by their place in the list it was given ("Row 2 (Monday 09:00–12:00) overlaps row 3 …").
 ROW_NUMBER = re.compile(r"\brow (\d+)\b", re.IGNORECASE)

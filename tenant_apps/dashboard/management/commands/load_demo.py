@@ -33,9 +33,8 @@ from tenant_apps.appointments.demo_history import demo_past_appointment_record, 
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.appointments.services import appointment_book
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, TimeOff, WeeklyHours
-from tenant_apps.doctors.services import schedule_set, time_off_add
 from tenant_apps.doctors.selectors import doctor_free_slots
-from tenant_apps.doctors.services import availability_set, doctor_create
+from tenant_apps.doctors.services import availability_set, doctor_create, schedule_set, time_off_add
 
 DEMO_PASSWORD = "demo-insecure-Passw0rd"  # noqa: S105 - local demo data only, printed to the developer
 ADMIN_EMAIL = "admin@demo-hospital.example.com"
