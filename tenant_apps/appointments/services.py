@@ -12,6 +12,8 @@ from shared_apps.common.cache_versions import doctor_version_key, patient_bookin
 from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
+from shared_apps.directory.reminders import reminders_arm, reminders_disarm
+from shared_apps.directory.services import booking_entry_create
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
@@ -71,7 +73,9 @@ def appointment_book(
     The slot must lie on the doctor's grid inside an available window, outside blocked time, in the future and
     within the horizon. The database's exclusion constraints make double booking impossible under any
     concurrency. Raises Conflict (409): slot_unavailable, slot_taken, overlapping_booking, booking_limit.
-    Side effects: directory row, audit entry, confirmations (patient email + SMS, doctor email) after commit.
+    Side effects: directory row, reminders armed, audit entry, confirmations (patient email + SMS, doctor email)
+    after commit. `overlapping_booking` covers the patient's bookings in every hospital (the directory's exclusion
+    constraint, see booking_entry_create).
     """
     starts_at = _check_slot(hospital=hospital, doctor=doctor, date=date, time=time)
     _check_booking_limit(patient=actor)
@@ -90,17 +94,8 @@ def appointment_book(
             appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
-    BookingEntry.objects.create(
-        appointment_id=appointment.pk,
-        hospital=hospital,
-        doctor_id=doctor.pk,
-        patient=actor,
-        appointment_date=date,
-        appointment_time=time,
-        starts_at=appointment.starts_at,
-        ends_at=appointment.ends_at,
-        status=appointment.status,
-    )
+    booking_entry_create(appointment=appointment, hospital=hospital)
+    reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -143,37 +138,6 @@ def _queue_messages(hospital_id: int, appointment_id, template: str, recipients)
         )
 
 
-def appointment_reminders_queue() -> int:
-    """Queue a reminder (patient email, and SMS with a phone number) for every booked appointment that starts
-    within REMINDER_HOURS_BEFORE hours and has none yet. Returns how many were queued.
-
-    Reads the public directory (one query across all hospitals). Each reminder is claimed by a conditional update
-    of its directory row in the transaction that writes its outbox rows, so concurrent or repeated runs queue it
-    once. Side effects: outbox rows, sent after commit.
-    """
-    now = timezone.now()
-    due = BookingEntry.objects.filter(
-        status=AppointmentStatus.BOOKED,
-        reminder_queued_at__isnull=True,
-        starts_at__gt=now,
-        starts_at__lte=now + dt.timedelta(hours=settings.REMINDER_HOURS_BEFORE),
-    ).select_related("patient")
-    queued = 0
-    for entry in due.iterator():
-        with transaction.atomic():
-            claimed = BookingEntry.objects.filter(pk=entry.pk, reminder_queued_at__isnull=True).update(
-                reminder_queued_at=now
-            )
-            if not claimed:
-                continue
-            recipients = [(Channel.EMAIL, entry.patient.email, "patient")]
-            if entry.patient.phone_number:
-                recipients.append((Channel.SMS, entry.patient.phone_number, "patient"))
-            _queue_messages(entry.hospital_id, entry.appointment_id, "appointment_reminder", recipients)
-        queued += 1
-    return queued
-
-
 def _lock_booked(appointment: Appointment) -> Appointment:
     appointment = Appointment.objects.select_for_update().select_related("doctor", "patient").get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.BOOKED:
@@ -186,8 +150,8 @@ def appointment_cancel(*, actor: User, hospital: Hospital, appointment: Appointm
     """Cancel a booked appointment, as its patient or as staff who may see it; its slot is free again at once.
 
     The patient may cancel only before the start time; staff always can. Raises Conflict("invalid_state", 409)
-    unless booked, or when the patient is too late. Side effects: directory row, audit entry, notice to the
-    other party.
+    unless booked, or when the patient is too late. Side effects: directory row, reminders disarmed, audit entry,
+    notice to the other party.
     """
     appointment = _lock_booked(appointment)
     by_patient = appointment.patient_id == actor.pk
@@ -201,6 +165,7 @@ def appointment_cancel(*, actor: User, hospital: Hospital, appointment: Appointm
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
+    reminders_disarm(appointment_id=appointment.pk)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -220,7 +185,8 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     """Mark a booked appointment completed, as staff who may see it, not before its start time.
 
     Raises ApplicationError("permission_denied", 403) for the appointment's own patient, and
-    Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, audit entry.
+    Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, reminders disarmed,
+    audit entry.
     """
     if appointment.patient_id == actor.pk:
         raise ApplicationError("permission_denied", "Only the hospital can complete an appointment.", status=403)
@@ -233,6 +199,7 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
+    reminders_disarm(appointment_id=appointment.pk)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
