@@ -83,14 +83,19 @@ def reminder_is_armed(reminder_id) -> bool:
     return Reminder.objects.filter(pk=reminder_id).exists()
 
 
-def reminders_due(*, now: dt.datetime, limit: int = BATCH) -> list[Reminder]:
+def reminders_due_query(*, now: dt.datetime, limit: int = BATCH):
     """The periodic job's one query: unclaimed reminders due by `now`, oldest first, with the booking and the
-    patient (joined by primary key). Served by the partial index dir_reminder_due_idx."""
-    return list(
+    patient (joined by primary key). Served by the partial index dir_reminder_due_idx (scripts/bench reminders)."""
+    return (
         Reminder.objects.filter(queued_at__isnull=True, due_at__lte=now)
         .select_related("booking__patient")
         .order_by("due_at")[:limit]
     )
+
+
+def reminders_due(*, now: dt.datetime, limit: int = BATCH) -> list[Reminder]:
+    """reminders_due_query, evaluated."""
+    return list(reminders_due_query(now=now, limit=limit))
 
 
 def reminders_queue_due() -> int:
