@@ -76,22 +76,29 @@ class Utilisation:
         return None if self.rate is None else round(self.rate * 100)
 
 
-def utilisation(*, hospital: Hospital, doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> Utilisation:
-    """Booked slots / offered slots of `doctors` between two local dates, past slots included.
+def utilisation_by_doctor(
+    *, hospital: Hospital, doctors: list[Doctor], date_from: dt.date, date_to: dt.date
+) -> dict[object, Utilisation]:
+    """Booked slots / offered slots of each doctor between two local dates, past slots included (two queries).
 
-    Offered: every slot on the doctors' grids inside their available windows, outside blocked time. Booked: those
+    Offered: every slot on the doctor's grid inside their available windows, outside blocked time. Booked: those
     of them taken by a booked or completed appointment.
     """
     windows = _windows_by_doctor(doctors, date_from, date_to)
     occupied = _occupied_by_doctor(doctors, date_from, date_to)
-    offered = booked = 0
+    result = {}
     for doctor in doctors:
         grid = {"windows": windows[doctor.pk], "slot_minutes": doctor.slot_minutes, "zone": hospital.zone}
         all_slots = len(free_slots(**grid, now=BEGINNING_OF_TIME))
         still_free = len(free_slots(**grid, busy=occupied[doctor.pk], now=BEGINNING_OF_TIME))
-        offered += all_slots
-        booked += all_slots - still_free
-    return Utilisation(offered_slots=offered, booked_slots=booked)
+        result[doctor.pk] = Utilisation(offered_slots=all_slots, booked_slots=all_slots - still_free)
+    return result
+
+
+def utilisation(*, hospital: Hospital, doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> Utilisation:
+    """utilisation_by_doctor, summed over `doctors`."""
+    each = utilisation_by_doctor(hospital=hospital, doctors=doctors, date_from=date_from, date_to=date_to).values()
+    return Utilisation(offered_slots=sum(u.offered_slots for u in each), booked_slots=sum(u.booked_slots for u in each))
 
 
 @dataclass
@@ -153,8 +160,7 @@ class Overview:
 
 def overview_for(*, access: StaffAccess) -> Overview:
     """The overview page: today's and upcoming appointments, this week's counts by status, cancellation rate and
-    utilisation (of active doctors), and the doctors available today — of the whole hospital for its admin, of
-    themself for a doctor.
+    utilisation (of active doctors) and the doctors available today — of the whole hospital for its admin, of themself for a doctor.
     """
     hospital = access.hospital
     today = local_today(hospital)
