@@ -160,7 +160,8 @@ class Overview:
 
 def overview_for(*, access: StaffAccess) -> Overview:
     """The overview page: today's and upcoming appointments, this week's counts by status, cancellation rate and
-    utilisation (of active doctors) and the doctors available today — of the whole hospital for its admin, of themself for a doctor.
+    utilisation (of active doctors) and the doctors available today — of the whole hospital for its admin, of
+    themself for a doctor. The chart of the last and next four weeks is tenant_apps/dashboard/chart.py's.
     """
     hospital = access.hospital
     today = local_today(hospital)

@@ -138,9 +138,11 @@ def test_the_overview_draws_the_chart_with_its_text_equivalents(alpha, alpha_adm
     chart = chart[: chart.index("</section>")]
 
     assert re.search(r'<svg class="chart-svg" viewBox="0 0 720 240" role="img" aria-labelledby="chart-title', chart)
-    assert "<figcaption" in chart and "Numbers per day" in chart
+    assert "<figcaption" in chart
+    assert "Numbers per day" in chart
     assert chart.count('<tr aria-current="date">') == 1
-    assert "Dr Busy" in chart and "17%" in chart and "(1 of 6 slots)" in chart
+    assert "Dr Busy" in chart
+    assert '17% <span class="hint">(1 of 6 slots)</span>' in chart
     assert "no offered slots" in chart  # Dr Idle
     assert "style=" not in chart  # the CSP allows no inline styles
     for label in ("Completed", "Booked", "No-show", "Cancelled by patient", "Cancelled by hospital"):
