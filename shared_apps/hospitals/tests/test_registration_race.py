@@ -53,9 +53,10 @@ def competitor_commits_after_the_checks(monkeypatch, other_connection):
                 """
                 INSERT INTO public.hospitals_hospital (schema_name, name, slug, registration_number, email, logo,
                     address, phone_number, city, timezone, brand_color, status, rejection_reason, is_active,
-                    created_at)
+                    created_at, min_booking_notice_minutes, cancellation_notice_hours, booking_horizon_days,
+                    reminder_offsets_minutes, no_show_limit)
                 VALUES (%(schema)s, 'Competitor', %(slug)s, %(registration_number)s, %(email)s, '', '-',
-                    '+442079460000', 'Leeds', 'UTC', '', 'pending', '', true, now())
+                    '+442079460000', 'Leeds', 'UTC', '', 'pending', '', true, now(), 60, 4, 90, '{1440,120}', 3)
                 RETURNING id
                 """,
                 {"schema": Hospital.schema_name_for(row["slug"]), **row},
