@@ -91,9 +91,16 @@ def test_smtp_down_retries_then_fails_with_the_error_and_the_booking_stands(
         assert Appointment.objects.get(pk=booking["id"]).status == "booked"
 
 
+def others_sent(**own):
+    """Mark every other outbox row sent (in the test's transaction): the session's hospitals left theirs queued at
+    setup, and once older than NOTIFICATION_REQUEUE_AFTER_SECONDS the requeue job would count them too."""
+    Notification.objects.exclude(**own).update(status="sent")
+
+
 def test_broker_down_at_commit_keeps_the_row_queued_until_the_requeue_job(
     as_user, alpha, patient, django_capture_on_commit_callbacks
 ):
+    others_sent(pk__in=[])
     doctor, day = bookable_doctor(alpha)
     with (
         mock.patch.object(notification_send, "apply_async", side_effect=OperationalError("broker down")),
@@ -126,6 +133,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(booking, 
 
 
 def test_the_requeue_job_resends_expired_claims_and_leaves_live_ones(booking, patient):
+    others_sent(pk__in=Notification.objects.filter(context__appointment_id=booking["id"]).values("pk"))
     to_patient = Notification.objects.filter(template="appointment_booked", recipient=patient.email)
     to_patient.update(status="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))  # its worker died
     live = Notification.objects.filter(template="appointment_booked").exclude(recipient=patient.email)
