@@ -12,7 +12,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Outbox rows still queued after the grace period (e.g. the broker was down at commit) are sent again.
     "requeue-stale-notifications": {"task": "shared_apps.notifications.tasks.notifications_requeue", "schedule": 60.0},
-    # Appointment reminders: a periodic query, not long-delayed tasks (Redis would redeliver those).
-    "queue-appointment-reminders": {"task": "tenant_apps.appointments.tasks.appointment_reminders", "schedule": 300.0},
+    # Appointment reminders: a periodic query over armed reminders, not long-delayed tasks (Redis would redeliver
+    # those). Every minute: a reminder goes out at most a minute after its time (offsets are 5 minutes or more).
+    "queue-appointment-reminders": {"task": "tenant_apps.appointments.tasks.appointment_reminders", "schedule": 60.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

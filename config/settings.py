@@ -438,8 +438,6 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
-# Reminders go out this many hours before an appointment (found by a periodic job, sent once).
-REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 # A doctor's free slots and a patient's own list are cached this long at most (both depend on the clock);
 # bookings and schedule changes invalidate them at once. 0 disables.
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=60)

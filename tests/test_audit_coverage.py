@@ -39,6 +39,8 @@ EXEMPT = {
     "audit.audit_record": "is the audit",
     "directory.doctor_entry_write": "read-model copy written inside doctor services, which audit",
     "directory.doctor_entries_relist": "read-model refresh inside hospital_set_active, which audits",
+    "directory.booking_entry_create": "read-model copy written inside appointment_book, which audits",
+    "directory.booking_entry_move": "read-model copy written inside the reschedule service, which audits",
     "doctors.availability_window_add": "rebuilds one date for availability_set, which audits",
     "doctors.availability_window_remove": "rebuilds one date for availability_set, which audits",
     "doctors.doctor_entry_sync": "read-model copy inside doctor services (which audit) and rebuild_directory",
@@ -48,7 +50,6 @@ EXEMPT = {
     "notifications.notification_deliver": "delivery bookkeeping, recorded on the notification row",
     "notifications.notification_release": "delivery bookkeeping, recorded on the notification row",
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
-    "appointments.appointment_reminders_queue": "system job; its outbox rows are the record",
     "appointments.appointment_cancel_for_time_off": "calls appointment_cancel, which audits (inside time_off_add)",
 }
 

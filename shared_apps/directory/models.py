@@ -3,9 +3,11 @@
 Each row mirrors one tenant row and is written in the same transaction as it, by the tenant app's services.
 """
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -80,8 +82,20 @@ class CancelledBy(models.TextChoices):
     HOSPITAL = "hospital", "Hospital"
 
 
+class TimeRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+BOOKING_PATIENT_NO_OVERLAP = "directory_booking_patient_no_overlap"
+
+
 class BookingEntry(models.Model):
-    """One row per appointment, for the patient's list across hospitals (one query, no loop over schemas)."""
+    """One row per appointment, for the patient's list across hospitals (one query, no loop over schemas).
+
+    Also the one place that sees a patient's bookings in every hospital, so it holds the rule "one patient, one
+    place at a time" (BOOKING_PATIENT_NO_OVERLAP).
+    """
 
     appointment_id = models.UUIDField(primary_key=True)
     hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.PROTECT, related_name="+")
@@ -93,18 +107,56 @@ class BookingEntry(models.Model):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=10)
     cancelled_by = models.CharField(max_length=8, choices=CancelledBy.choices, null=True, blank=True)
-    reminder_queued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [
+            # Two booked appointments of one patient never overlap, in any two hospitals: the tenant schemas cannot
+            # see each other, the directory sees them all. Half-open ranges: back-to-back bookings are fine.
+            ExclusionConstraint(
+                name=BOOKING_PATIENT_NO_OVERLAP,
+                expressions=[
+                    (F("patient"), RangeOperators.EQUAL),
+                    (TimeRange(F("starts_at"), F("ends_at")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status="booked"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["patient", "starts_at", "appointment_id"], name="dir_booking_patient_idx"),
-            models.Index(
-                fields=["starts_at"],
-                condition=models.Q(status="booked", reminder_queued_at__isnull=True),
-                name="dir_booking_reminder_due_idx",
-            ),
         ]
 
     def __str__(self):
         return f"{self.appointment_id} ({self.status})"
+
+
+class Reminder(models.Model):
+    """One armed reminder: the message for one offset of the hospital's `reminder_offsets_minutes` before one
+    booked appointment. Armed at booking, disarmed (deleted) at cancellation, completion, no-show and reschedule
+    (then armed again for the new time); see shared_apps/directory/reminders.py.
+
+    `queued_at` is the claim: set by a conditional update in the transaction that writes the reminder's outbox
+    rows, so a reminder is queued at most once whoever runs the job and however often.
+    """
+
+    booking = models.ForeignKey(
+        BookingEntry, on_delete=models.CASCADE, related_name="reminders", db_column="appointment_id"
+    )
+    hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.PROTECT, related_name="+")
+    offset_minutes = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Why a claimed reminder queued no message (e.g. "superseded" by a later offset also due); blank if it did.
+    skipped = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "offset_minutes"], name="dir_reminder_once_per_offset"),
+        ]
+        indexes = [
+            # The periodic job's one query: unclaimed reminders by due time. Claimed rows leave the index.
+            models.Index(fields=["due_at"], condition=Q(queued_at__isnull=True), name="dir_reminder_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id} −{self.offset_minutes} min at {self.due_at:%Y-%m-%d %H:%M}"

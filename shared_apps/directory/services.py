@@ -1,5 +1,16 @@
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shared_apps.common.errors import Conflict
 from shared_apps.directory.cache import catalog_changed
-from shared_apps.directory.models import DoctorEntry, DoctorStatus, doctor_is_listed, hospital_is_open
+from shared_apps.directory.models import (
+    BOOKING_PATIENT_NO_OVERLAP,
+    BookingEntry,
+    DoctorEntry,
+    DoctorStatus,
+    doctor_is_listed,
+    hospital_is_open,
+)
 
 
 def doctor_entry_write(
@@ -34,3 +45,59 @@ def doctor_entries_relist(*, hospital) -> int:
     return DoctorEntry.objects.filter(hospital=hospital).update(
         listed=Case(When(status=DoctorStatus.ACTIVE, then=Value(visible)), default=Value(False))
     )
+
+
+def _overlapping_booking() -> Conflict:
+    return Conflict("overlapping_booking", "You already have an appointment at this time, at this or another hospital.")
+
+
+def _violates_patient_overlap(exc: IntegrityError) -> bool:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == BOOKING_PATIENT_NO_OVERLAP
+
+
+def booking_entry_create(*, appointment, hospital) -> BookingEntry:
+    """Write the directory row of a just-booked appointment, in the caller's (tenant) transaction.
+
+    Raises Conflict("overlapping_booking", 409) when the patient holds an overlapping booked appointment at any
+    hospital (the exclusion constraint BOOKING_PATIENT_NO_OVERLAP; a concurrent booking in another hospital waits
+    for this transaction and then fails here). The caller's transaction then rolls back its tenant row too.
+    """
+    entry = BookingEntry(
+        appointment_id=appointment.pk,
+        hospital=hospital,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+        appointment_date=appointment.appointment_date,
+        appointment_time=appointment.appointment_time,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        status=appointment.status,
+    )
+    _save_or_conflict(lambda: entry.save(force_insert=True))
+    return entry
+
+
+def booking_entry_move(*, appointment) -> None:
+    """Copy an appointment's new date, time, start and end to its directory row (reschedule).
+
+    Raises Conflict("overlapping_booking", 409) like booking_entry_create when the new time overlaps another
+    booked appointment of the patient at any hospital.
+    """
+    fields = {
+        "appointment_date": appointment.appointment_date,
+        "appointment_time": appointment.appointment_time,
+        "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at,
+        "updated_at": timezone.now(),
+    }
+    _save_or_conflict(lambda: BookingEntry.objects.filter(appointment_id=appointment.pk).update(**fields))
+
+
+def _save_or_conflict(write) -> None:
+    try:
+        with transaction.atomic():
+            write()
+    except IntegrityError as exc:
+        if _violates_patient_overlap(exc):
+            raise _overlapping_booking() from exc
+        raise

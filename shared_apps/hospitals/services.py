@@ -15,6 +15,7 @@ from shared_apps.common.errors import Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
+from shared_apps.directory.reminders import reminders_rearm_hospital
 from shared_apps.directory.services import doctor_entries_relist
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import DNS_LABEL, PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
@@ -359,7 +360,8 @@ def hospital_update_policy(*, actor: User, hospital: Hospital, **policy) -> Hosp
 
     Raises ValidationError (400) keyed by field, with nothing saved. Reminder offsets are stored largest first.
     Side effects: audit entry `hospital.policy_updated` with the old and new values of what changed; cached free
-    slots of the hospital's doctors refresh after commit when the notice or horizon changed. Booked
+    slots of the hospital's doctors refresh after commit when the notice or horizon changed; new reminder offsets
+    are applied to upcoming bookings (reminders_rearm_hospital). Booked
     appointments keep their times; the new policy applies to what patients do from now on.
     """
     cleaned = policy_clean(policy)
@@ -380,6 +382,8 @@ def hospital_update_policy(*, actor: User, hospital: Hospital, **policy) -> Hosp
         hospital=hospital,
         metadata={field: f"{before[field]} → {changes[field]}" for field in sorted(changes)},
     )
+    if "reminder_offsets_minutes" in changes:
+        reminders_rearm_hospital(hospital=hospital)
     if {"min_booking_notice_minutes", "booking_horizon_days"} & set(changes):  # which slots are offered changes
         doctor_ids = DoctorEntry.objects.filter(hospital=hospital).values_list("doctor_id", flat=True)
         bump_after_commit(*(doctor_version_key(doctor_id) for doctor_id in doctor_ids))

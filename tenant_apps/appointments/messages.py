@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from shared_apps.common.links import platform_url, subdomain_url
+from shared_apps.directory.reminders import reminder_is_armed
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.notifications.registry import register
@@ -83,4 +84,8 @@ def rescheduled_message(context: dict) -> dict | None:
 
 @register("appointment_reminder")
 def reminder_message(context: dict) -> dict | None:
+    """Skipped when the appointment is no longer booked or its reminder was disarmed since it was queued (a
+    reschedule: the new time has reminders of its own). Rows queued before reminders per offset carry no id."""
+    if "reminder_id" in context and not reminder_is_armed(context["reminder_id"]):
+        return None
     return appointment_message(context, only_if_booked=True)

@@ -14,6 +14,7 @@ from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
 from shared_apps.directory.reminders import reminders_arm, reminders_disarm
+from shared_apps.directory.services import booking_entry_create, booking_entry_move
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import cancellation_deadline, earliest_bookable, last_bookable_date
 from shared_apps.notifications.models import Channel
@@ -107,9 +108,11 @@ def appointment_book(
     The slot must lie on the doctor's grid inside an available window, outside blocked time, in the future and
     within the horizon. The database's exclusion constraints make double booking impossible under any
     concurrency. Raises Conflict (409): slot_unavailable (also inside the hospital's booking notice or past its
-    horizon), slot_taken, overlapping_booking, booking_limit, no_show_limit (the patient's no-shows here in the
-    last 90 days reached the hospital's limit).
-    Side effects: directory row, audit entry, confirmations (patient email + SMS, doctor email) after commit.
+    horizon), slot_taken, overlapping_booking (the patient's bookings in every hospital: the directory's exclusion
+    constraint, see booking_entry_create), booking_limit, no_show_limit (the patient's no-shows here in the last 90
+    days reached the hospital's limit).
+    Side effects: directory row, reminders armed, audit entry, confirmations (patient email + SMS, doctor email)
+    after commit.
     """
     starts_at = _check_slot(hospital=hospital, doctor=doctor, date=date, time=time)
     _check_booking_limit(patient=actor)
@@ -129,17 +132,8 @@ def appointment_book(
             appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
-    BookingEntry.objects.create(
-        appointment_id=appointment.pk,
-        hospital=hospital,
-        doctor_id=doctor.pk,
-        patient=actor,
-        appointment_date=date,
-        appointment_time=time,
-        starts_at=appointment.starts_at,
-        ends_at=appointment.ends_at,
-        status=appointment.status,
-    )
+    booking_entry_create(appointment=appointment, hospital=hospital)
+    reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -182,37 +176,6 @@ def _queue_messages(hospital_id: int, appointment_id, template: str, recipients)
         )
 
 
-def appointment_reminders_queue() -> int:
-    """Queue a reminder (patient email, and SMS with a phone number) for every booked appointment that starts
-    within REMINDER_HOURS_BEFORE hours and has none yet. Returns how many were queued.
-
-    Reads the public directory (one query across all hospitals). Each reminder is claimed by a conditional update
-    of its directory row in the transaction that writes its outbox rows, so concurrent or repeated runs queue it
-    once. Side effects: outbox rows, sent after commit.
-    """
-    now = timezone.now()
-    due = BookingEntry.objects.filter(
-        status=AppointmentStatus.BOOKED,
-        reminder_queued_at__isnull=True,
-        starts_at__gt=now,
-        starts_at__lte=now + dt.timedelta(hours=settings.REMINDER_HOURS_BEFORE),
-    ).select_related("patient")
-    queued = 0
-    for entry in due.iterator():
-        with transaction.atomic():
-            claimed = BookingEntry.objects.filter(pk=entry.pk, reminder_queued_at__isnull=True).update(
-                reminder_queued_at=now
-            )
-            if not claimed:
-                continue
-            recipients = [(Channel.EMAIL, entry.patient.email, "patient")]
-            if entry.patient.phone_number:
-                recipients.append((Channel.SMS, entry.patient.phone_number, "patient"))
-            _queue_messages(entry.hospital_id, entry.appointment_id, "appointment_reminder", recipients)
-        queued += 1
-    return queued
-
-
 def _lock_booked(appointment: Appointment) -> Appointment:
     # Only the appointment's row: FOR UPDATE on the joined doctor row would block every concurrent booking's
     # foreign-key check on that doctor, and a reschedule waiting on such a booking's slot would then deadlock.
@@ -237,8 +200,8 @@ def appointment_cancel(
 
     The patient may cancel until the hospital's `cancellation_notice_hours` before the start; staff always can.
     Raises Conflict (409): invalid_state unless booked; cancellation_window_closed when the patient is too late
-    (the message says until when it was possible). Side effects: directory row (with `cancelled_by`), audit
-    entry, notice to the other party.
+    (the message says until when it was possible). Side effects: directory row (with `cancelled_by`), reminders
+    disarmed, audit entry, notice to the other party.
     """
     appointment = _lock_booked(appointment)
     by_patient = appointment.patient_id == actor.pk
@@ -252,6 +215,7 @@ def appointment_cancel(
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, cancelled_by=appointment.cancelled_by_party, updated_at=timezone.now()
     )
+    reminders_disarm(appointment_id=appointment.pk)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -284,7 +248,8 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     """Mark a booked appointment completed, as staff who may see it, not before its start time.
 
     Raises ApplicationError("permission_denied", 403) for the appointment's own patient, and
-    Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, audit entry.
+    Conflict("invalid_state", 409) unless booked and started. Side effects: directory row, reminders disarmed,
+    audit entry.
     """
     if appointment.patient_id == actor.pk:
         raise ApplicationError("permission_denied", "Only the hospital can complete an appointment.", status=403)
@@ -297,6 +262,7 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
+    reminders_disarm(appointment_id=appointment.pk)
     _schedule_changed(appointment)
     audit_record(
         actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -348,14 +314,7 @@ def appointment_reschedule(
                     "rescheduled_at",
                 ]
             )
-            BookingEntry.objects.filter(appointment_id=appointment.pk).update(
-                appointment_date=date,
-                appointment_time=time,
-                starts_at=appointment.starts_at,
-                ends_at=appointment.ends_at,
-                reminder_queued_at=None,
-                updated_at=timezone.now(),
-            )
+            booking_entry_move(appointment=appointment)  # overlapping_booking across hospitals
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
     _schedule_changed(appointment)

@@ -6,7 +6,8 @@ from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from shared_apps.directory.models import BookingEntry
+from shared_apps.directory.models import Reminder
+from shared_apps.directory.reminders import reminders_queue_due
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.notifications.checks import claim_outlives_the_send
@@ -15,7 +16,6 @@ from shared_apps.notifications.services import notification_queue, notifications
 from shared_apps.notifications.tasks import MAX_ATTEMPTS, notification_send
 from shared_apps.notifications.tests.backends import RecordingSmsBackend
 from tenant_apps.appointments.models import Appointment
-from tenant_apps.appointments.services import appointment_reminders_queue
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 
 pytestmark = pytest.mark.django_db
@@ -91,9 +91,16 @@ def test_smtp_down_retries_then_fails_with_the_error_and_the_booking_stands(
         assert Appointment.objects.get(pk=booking["id"]).status == "booked"
 
 
+def others_sent(**own):
+    """Mark every other outbox row sent (in the test's transaction): the session's hospitals left theirs queued at
+    setup, and once older than NOTIFICATION_REQUEUE_AFTER_SECONDS the requeue job would count them too."""
+    Notification.objects.exclude(**own).update(status="sent")
+
+
 def test_broker_down_at_commit_keeps_the_row_queued_until_the_requeue_job(
     as_user, alpha, patient, django_capture_on_commit_callbacks
 ):
+    others_sent(pk__in=[])
     doctor, day = bookable_doctor(alpha)
     with (
         mock.patch.object(notification_send, "apply_async", side_effect=OperationalError("broker down")),
@@ -126,6 +133,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(booking, 
 
 
 def test_the_requeue_job_resends_expired_claims_and_leaves_live_ones(booking, patient):
+    others_sent(pk__in=Notification.objects.filter(context__appointment_id=booking["id"]).values("pk"))
     to_patient = Notification.objects.filter(template="appointment_booked", recipient=patient.email)
     to_patient.update(status="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))  # its worker died
     live = Notification.objects.filter(template="appointment_booked").exclude(recipient=patient.email)
@@ -144,12 +152,16 @@ def test_a_claim_outlives_the_longest_send(settings):
     assert [error.id for error in claim_outlives_the_send()] == ["notifications.E001"]
 
 
-def test_the_reminder_job_run_twice_queues_one_reminder(booking, alpha, patient):
-    entry = BookingEntry.objects.get(appointment_id=booking["id"])
-    BookingEntry.objects.filter(pk=entry.pk).update(starts_at=timezone.now() + dt.timedelta(hours=20))
+def make_due(appointment_id, offset_minutes=1440):
+    """Bring one armed reminder's time to now (the clock is not moved: the appointment is 3 days ahead)."""
+    Reminder.objects.filter(booking_id=appointment_id, offset_minutes=offset_minutes).update(due_at=timezone.now())
 
-    assert appointment_reminders_queue() == 1
-    assert appointment_reminders_queue() == 0
+
+def test_the_reminder_job_run_twice_queues_one_reminder(booking, alpha, patient):
+    make_due(booking["id"])
+
+    assert reminders_queue_due() == 1
+    assert reminders_queue_due() == 0
     reminders = Notification.objects.filter(template="appointment_reminder")
     assert sorted(reminders.values_list("channel", flat=True)) == ["email", "sms"]
     mail.outbox.clear()
@@ -158,15 +170,16 @@ def test_the_reminder_job_run_twice_queues_one_reminder(booking, alpha, patient)
 
 
 def test_no_reminder_for_cancelled_or_distant_appointments(as_user, booking, patient):
+    assert reminders_queue_due() == 0  # armed, not due
+    make_due(booking["id"])
     as_user(patient).post(f"/api/appointments/{booking['id']}/cancel/")
-    BookingEntry.objects.filter(appointment_id=booking["id"]).update(starts_at=timezone.now() + dt.timedelta(hours=2))
-    assert appointment_reminders_queue() == 0
+    assert reminders_queue_due() == 0
     assert not Notification.objects.filter(template="appointment_reminder").exists()
 
 
 def test_a_reminder_for_an_appointment_cancelled_after_queueing_is_not_sent(as_user, booking, patient):
-    BookingEntry.objects.filter(appointment_id=booking["id"]).update(starts_at=timezone.now() + dt.timedelta(hours=3))
-    appointment_reminders_queue()
+    make_due(booking["id"])
+    assert reminders_queue_due() == 1
     as_user(patient).post(f"/api/appointments/{booking['id']}/cancel/")
     mail.outbox.clear()
     deliver("appointment_reminder")
@@ -191,7 +204,7 @@ def test_cancellation_notifies_the_other_party(as_user, alpha_admin, booking, pa
 
 def test_task_arguments_hold_ids_only(booking):
     for notification in Notification.objects.all():
-        assert set(notification.context) <= {"appointment_id", "hospital_id", "audience", "user_id"}
+        assert set(notification.context) <= {"appointment_id", "hospital_id", "audience", "user_id", "reminder_id"}
 
 
 def test_hospital_admins_see_their_hospitals_notifications_only(as_user, booking, alpha_admin, beta_admin, superadmin):

@@ -221,3 +221,28 @@ def test_slots_booked_under_an_older_slot_length_still_block(as_user, alpha, alp
     error(book(as_user(PatientFactory().user), doctor, day, "09:30"), 409, "slot_taken")
     with hospital_context(alpha):
         assert Appointment.objects.filter(doctor=doctor, appointment_time=dt.time(9, 30)).count() == 0
+
+
+def _same_instant_in(hospital, other, day, time):
+    """(date, "HH:MM") in `other`'s time zone of `time` on `day` in `hospital`'s."""
+    instant = dt.datetime.combine(day, dt.time.fromisoformat(time), tzinfo=hospital.zone).astimezone(other.zone)
+    return instant.date(), instant.strftime("%H:%M")
+
+
+def test_one_patient_cannot_be_in_two_hospitals_at_once(as_user, alpha, beta, patient):
+    in_alpha, day = bookable_doctor(alpha, start="14:00", end="15:00")
+    beta_day, beta_time = _same_instant_in(alpha, beta, day, "14:00")
+    in_beta = make_doctor(beta)
+    open_day(beta, in_beta, beta_day, beta_time, _same_instant_in(alpha, beta, day, "15:00")[1])
+    first = book(as_user(patient), in_alpha, day, "14:00")
+    assert first.status_code == 201
+
+    error(book(as_user(patient), in_beta, beta_day, beta_time), 409, "overlapping_booking")
+    with hospital_context(beta):
+        assert not Appointment.objects.filter(patient=patient).exists()  # the tenant row rolled back with it
+    assert BookingEntry.objects.filter(patient=patient).count() == 1
+
+    back_to_back = _same_instant_in(alpha, beta, day, "14:30")  # [14:00, 14:30) and [14:30, 15:00) do not overlap
+    assert book(as_user(patient), in_beta, *back_to_back).status_code == 201
+    as_user(patient).post(f"/api/appointments/{first.json()['id']}/cancel/")
+    assert book(as_user(patient), in_beta, beta_day, beta_time).status_code == 201

@@ -4,6 +4,7 @@ These tests do not run inside pytest-django's per-test transaction (that would h
 others); they commit, and leave their hospital deactivated afterwards so it appears in no list.
 """
 
+import datetime as dt
 import threading
 import uuid
 
@@ -15,6 +16,7 @@ from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.accounts.tokens import tokens_for
 from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.tenancy import hospital_context
+from shared_apps.notifications.models import Notification
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.appointments.tests.helpers import bookable_doctor
 
@@ -139,4 +141,44 @@ def test_a_reschedule_racing_bookings_of_its_target_slot_leaves_one_winner(race,
             "booked",
         )
         assert BookingEntry.objects.filter(doctor_id=doctor.pk, status="booked").count() == (1 if mover_won else 2)
+
+
+@pytest.fixture(scope="module")
+def two_hospitals(django_db_setup, django_db_blocker):
+    """Two hospitals in different time zones, each with a doctor free at the same instant; one patient."""
+    from shared_apps.accounts.tests.factories import SuperadminFactory
+    from shared_apps.hospitals.services import hospital_set_active
+    from shared_apps.hospitals.tests.factories import approved_hospital
+    from tenant_apps.doctors.tests.factories import make_doctor, open_day
+
+    with django_db_blocker.unblock():
+        suffix = uuid.uuid4().hex[:6]
+        london = approved_hospital(name="Race London", slug=f"race-ldn-{suffix}", timezone_name="Europe/London")
+        new_york = approved_hospital(name="Race New York", slug=f"race-nyc-{suffix}", timezone_name="America/New_York")
+        doctor_london, day = bookable_doctor(london, start="14:00", end="15:00", specialization="Race-Testing")
+        instant = dt.datetime.combine(day, dt.time(14), tzinfo=london.zone).astimezone(new_york.zone)
+        doctor_new_york = make_doctor(new_york, specialization="Race-Testing")
+        end = (instant + dt.timedelta(hours=1)).strftime("%H:%M")
+        open_day(new_york, doctor_new_york, instant.date(), instant.strftime("%H:%M"), end)
+        patient = PatientFactory().user
+        yield {
+            "token": tokens_for(patient)["access"],
+            "london": (doctor_london, day, "14:00"),
+            "new_york": (doctor_new_york, instant.date(), instant.strftime("%H:%M")),
+            "patient": patient,
+        }
+        for hospital in (london, new_york):
+            hospital_set_active(actor=SuperadminFactory(), hospital=hospital, active=False)
+            Notification.objects.filter(hospital=hospital).delete()  # committed, never sent: not for the requeue job
+
+
+def test_one_patient_booking_two_hospitals_at_the_same_time_gets_one(two_hospitals, django_db_blocker):
+    with django_db_blocker.unblock():
+        token = two_hospitals["token"]
+        results = _in_parallel([_booker(token, *two_hospitals[place]) for place in ("london", "new_york")])
+
+        assert sorted(status for status, _ in results) == [201, 409], results
+        assert [body["error"]["code"] for status, body in results if status == 409] == ["overlapping_booking"]
+        booked = BookingEntry.objects.filter(patient=two_hospitals["patient"], status="booked")
+        assert booked.count() == 1
         connection.close()

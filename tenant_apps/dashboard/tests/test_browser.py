@@ -216,6 +216,15 @@ def test_the_hospital_admins_working_day(page: Page, ui_server, screenshot, tmp_
     screenshot("13-activity")
 
     nav(page, "Overview")
+    # The chart: an image with a name, a caption with the numbers, a table per day behind "Numbers per day".
+    chart = page.get_by_role("img", name=re.compile(r"^Appointments per day"))
+    expect(chart).to_be_visible()
+    assert chart.evaluate("svg => svg.getBBox().width") > 300  # drawn: the CSS loaded and nothing was blocked
+    expect(page.locator("figure.chart figcaption")).to_contain_text("Next four weeks, from today:")
+    expect(page.locator("figure.chart figcaption")).to_contain_text("cancelled by patient")
+    page.locator("summary", has_text="Numbers per day").click()
+    expect(page.get_by_role("row", name=re.compile(r"\(today\)"))).to_be_visible()
+    expect(page.get_by_role("table", name="Utilisation per doctor")).to_contain_text("Dr Rosalind Franklin")
     screenshot("14-overview")
 
 
@@ -357,6 +366,10 @@ def test_keyboard_and_a_small_screen(page: Page, ui_server, screenshot):
     assert page.evaluate("document.activeElement.id") == "main"
 
     page.set_viewport_size({"width": 390, "height": 844})
+    nav(page, "Overview")  # the chart scales down; the page does not scroll sideways
+    expect(page.get_by_role("img", name=re.compile(r"^Appointments per day"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("17-overview-phone")
     nav(page, "Appointments")
     # Wide tables scroll inside their own box; the page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -1,11 +1,14 @@
 from django.shortcuts import render
 
 from tenant_apps.dashboard.access import dashboard_view
+from tenant_apps.dashboard.chart import activity_chart
 from tenant_apps.dashboard.selectors import overview_for
 
 
 @dashboard_view
 def overview(request):
-    """Today, the days ahead and this week's numbers: the hospital's for its admin, their own for a doctor."""
+    """Today, the days ahead, this week's numbers and the chart of the last and next four weeks: the hospital's for
+    its admin, their own for a doctor."""
     data = overview_for(access=request.access)
-    return render(request, "dashboard/overview.html", {"overview": data, "section": "overview"})
+    chart = activity_chart(access=request.access, today=data.today)
+    return render(request, "dashboard/overview.html", {"overview": data, "chart": chart, "section": "overview"})
