@@ -14,5 +14,7 @@ app.conf.beat_schedule = {
     "requeue-stale-notifications": {"task": "shared_apps.notifications.tasks.notifications_requeue", "schedule": 60.0},
     # Appointment reminders: a periodic query, not long-delayed tasks (Redis would redeliver those).
     "queue-appointment-reminders": {"task": "tenant_apps.appointments.tasks.appointment_reminders", "schedule": 300.0},
+    # Waitlist: lapsed offers and past entries end; a slot whose matching task was lost is offered now.
+    "sweep-waitlist": {"task": "tenant_apps.waitlist.tasks.waitlist_sweep_all", "schedule": 60.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

@@ -15,10 +15,11 @@ from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
-from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
 from tenant_apps.doctors.slots import local_datetime, slot_end
+from tenant_apps.waitlist.backfill import waitlist_slot_freed
 
 CONSTRAINT_ERRORS = {
     "appointments_doctor_no_overlap": ("slot_taken", "This slot has just been booked by someone else."),
@@ -93,13 +94,39 @@ def appointment_book(
             appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
+    _booking_recorded(actor=actor, hospital=hospital, appointment=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book_held(*, actor: User, hospital: Hospital, hold: Appointment) -> Appointment:
+    """Book the slot a waitlist hold keeps for `actor` (its patient): the held row becomes the booked appointment in
+    place, checked and recorded as `appointment_book` does (the caller, waitlist_accept, has locked the hold).
+
+    Raises Conflict (409): slot_unavailable (the slot left the doctor's schedule), booking_limit, invalid_state
+    unless `hold` is `actor`'s hold. Side effects: those of appointment_book (directory row, audit, confirmations).
+    """
+    if hold.status != HELD or hold.patient_id != actor.pk:
+        raise Conflict("invalid_state", "This slot is not held for you.")
+    _check_slot(hospital=hospital, doctor=hold.doctor, date=hold.appointment_date, time=hold.appointment_time)
+    _check_booking_limit(patient=actor)
+    hold.status = AppointmentStatus.BOOKED
+    hold.hold_expires_at = None
+    hold.created_at = timezone.now()
+    hold.save(update_fields=["status", "hold_expires_at", "created_at"])
+    _booking_recorded(actor=actor, hospital=hospital, appointment=hold)
+    return hold
+
+
+def _booking_recorded(*, actor: User, hospital: Hospital, appointment: Appointment) -> None:
+    """What every new booking writes besides its row: directory row, caches, audit, confirmations."""
     BookingEntry.objects.create(
         appointment_id=appointment.pk,
         hospital=hospital,
-        doctor_id=doctor.pk,
+        doctor_id=appointment.doctor_id,
         patient=actor,
-        appointment_date=date,
-        appointment_time=time,
+        appointment_date=appointment.appointment_date,
+        appointment_time=appointment.appointment_time,
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
         status=appointment.status,
@@ -109,7 +136,6 @@ def appointment_book(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
     _notify(hospital, appointment, "appointment_booked", recipients=_booking_recipients(appointment))
-    return appointment
 
 
 def _conflict_from(exc: IntegrityError) -> Conflict:
@@ -197,7 +223,7 @@ def appointment_cancel(
 
     The patient may cancel only before the start time; staff always can. Raises Conflict("invalid_state", 409)
     unless booked, or when the patient is too late. Side effects: directory row, audit entry, notice to the
-    other party.
+    other party; the freed slot is offered to the waitlist after commit (waitlist_slot_freed).
     """
     appointment = _lock_booked(appointment)
     by_patient = appointment.patient_id == actor.pk
@@ -212,6 +238,7 @@ def appointment_cancel(
         status=appointment.status, updated_at=timezone.now()
     )
     _schedule_changed(appointment)
+    waitlist_slot_freed(hospital=hospital, doctor=appointment.doctor, starts_at=appointment.starts_at)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )

@@ -23,6 +23,7 @@ from shared_apps.common.updates import model_update
 from shared_apps.directory.services import doctor_entry_write
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
+from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
 
@@ -209,6 +210,7 @@ def availability_set(
     except IntegrityError as exc:  # a concurrent change wrote overlapping windows first
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="availability.set",

@@ -18,6 +18,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, TimeOff, Weekday, WeeklyHours
 from tenant_apps.doctors.selectors import AVAILABILITY_MAX_DAYS_AWAY
+from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 MAX_WEEKLY_ROWS = 50
 MAX_TIME_OFF_DAYS = 366
@@ -88,6 +89,7 @@ def schedule_set(*, actor: User, hospital: Hospital, doctor: Doctor, weekly_hour
     WeeklyHours.objects.filter(doctor=doctor).delete()
     created = WeeklyHours.objects.bulk_create(WeeklyHours(doctor=doctor, **row) for row in rows)
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="schedule.updated",
@@ -166,6 +168,7 @@ def time_off_add(
         appointment_cancel_for_time_off(actor=actor, hospital=hospital, appointment=appointment)
     cancelled = [a.pk for a in affected]
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)  # withdraws offers of slots the time off took
     audit_record(
         actor=actor,
         action="time_off.added",
@@ -190,6 +193,7 @@ def time_off_remove(*, actor: User, hospital: Hospital, doctor: Doctor, time_off
     _lock(doctor)
     TimeOff.objects.filter(pk=time_off.pk, doctor=doctor).delete()
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="time_off.removed",
