@@ -15,6 +15,7 @@ from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.models import DoctorAvailability
 from tenant_apps.doctors.tests.test_doctors_api import _invited
+from tenant_apps.waitlist.tests.helpers import join
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,8 @@ EXPECTED = {
     ("GET", "dashboard:appointment"): STAFF,
     ("POST", "dashboard:appointment-cancel"): STAFF,
     ("POST", "dashboard:appointment-complete"): STAFF,
+    ("GET", "dashboard:waitlist"): ADMIN,
+    ("POST", "dashboard:waitlist-remove"): ADMIN,
     ("GET", "dashboard:profile"): ADMIN,
     ("GET", "dashboard:activity"): ADMIN,
     ("GET", "dashboard:notifications"): ADMIN,
@@ -85,7 +88,8 @@ def world(alpha, alpha_admin, beta_admin, as_user):
         "admin_b": beta_admin,
         "superadmin": SuperadminFactory(),
     }
-    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"]}
+    entry = join(alpha, users["patient"], doctor, day)
+    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"], "entry_id": entry.pk}
     with hospital_context(alpha):
         window_id = DoctorAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True).first()
     return {"users": users, "kwargs": kwargs, "day": day, "window_id": window_id}
@@ -93,7 +97,8 @@ def world(alpha, alpha_admin, beta_admin, as_user):
 
 def _url(name, kwargs):
     pattern_kwargs = get_resolver("config.urls_tenants").reverse_dict
-    for candidate in ({}, {"doctor_id": kwargs["doctor_id"]}, {"appointment_id": kwargs["appointment_id"]}):
+    shapes = ({}, *({name: kwargs[name]} for name in ("doctor_id", "appointment_id", "entry_id")))
+    for candidate in shapes:
         try:
             return reverse(name, urlconf="config.urls_tenants", kwargs=candidate)
         except Exception:  # noqa: BLE001, S112 - try the next shape of arguments

@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-SUBCOMMANDS = ["provision", "directory", "booking", "my-appointments", "migrate", "soak"]
+SUBCOMMANDS = ["provision", "directory", "booking", "my-appointments", "migrate", "soak", "waitlist"]
 
 
 def main() -> None:

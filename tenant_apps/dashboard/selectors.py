@@ -19,6 +19,7 @@ from tenant_apps.appointments.selectors import appointment_list_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 from tenant_apps.doctors.selectors import availability_windows, doctor_free_slots, doctors_for_staff, schedules_for
 from tenant_apps.doctors.slots import DayPlan, day_plan, free_slots
+from tenant_apps.waitlist.selectors import waiting_counts
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
 BEGINNING_OF_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -188,10 +189,12 @@ class Day:
     free_slots: int
     booked: int
     is_past: bool
+    waiting: int = 0
 
 
 def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) -> list[Day]:
-    """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments."""
+    """Seven days of one doctor's schedule from `monday`: windows, free slots left, booked appointments, patients
+    on the waitlist."""
     sunday = monday + dt.timedelta(days=6)
     rows = list(availability_windows(doctor=doctor, date_from=monday, date_to=sunday))
     free = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=monday, date_to=sunday)
@@ -203,6 +206,8 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
         .annotate(n=Count("id"))
     )
     booked_by_day = {row["appointment_date"]: row["n"] for row in booked}
+    week = [monday + dt.timedelta(days=offset) for offset in range(7)]
+    waiting = waiting_counts(doctors=[doctor], dates=week)
     today = local_today(hospital)
     days = []
     for offset in range(7):
@@ -214,6 +219,7 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
                 free_slots=sum(1 for s in free if s.date == day),
                 booked=booked_by_day.get(day, 0),
                 is_past=day < today,
+                waiting=waiting.get((doctor.pk, day), 0),
             )
         )
     return days

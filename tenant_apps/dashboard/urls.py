@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.dashboard.views import appointments, auth, availability, doctors, hospital, overview
+from tenant_apps.dashboard.views import appointments, auth, availability, doctors, hospital, overview, waitlist
 
 app_name = "dashboard"
 
@@ -27,6 +27,8 @@ urlpatterns = [
         appointments.appointment_complete_view,
         name="appointment-complete",
     ),
+    path("waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("waitlist/<uuid:entry_id>/remove/", waitlist.waitlist_remove_view, name="waitlist-remove"),
     path("profile/", hospital.profile, name="profile"),
     path("activity/", hospital.activity, name="activity"),
     path("notifications/", hospital.notifications, name="notifications"),

@@ -93,6 +93,17 @@ def _book(user, doctor, day, at):
     return call
 
 
+DELAYS = (0.0, 0.1, 0.3, 0.8)
+
+
+def _after(seconds, call):
+    def run():
+        time.sleep(seconds)
+        return call()
+
+    return run
+
+
 def _state(hospital, doctor):
     with hospital_context(hospital):
         entries = {e.pk: e for e in WaitlistEntry.objects.filter(doctor=doctor)}
@@ -112,7 +123,8 @@ def test_a_cancellation_racing_a_booking_gives_the_slot_to_one_of_them(ward, dja
             entry = join(hospital, waiting, doctor, day)
             racer = PatientFactory().user
 
-            cancelled, (status, body) = _in_parallel([_cancel(hospital, booked), _book(racer, doctor, day, "09:00")])
+            late = _after(DELAYS[n % len(DELAYS)], _book(racer, doctor, day, "09:00"))  # so each side wins sometimes
+            cancelled, (status, body) = _in_parallel([_cancel(hospital, booked), late])
 
             assert cancelled == "cancelled", cancelled
             entries, rows = _state(hospital, doctor)
