@@ -283,6 +283,9 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
     if not entries:
         return []
     today = _local_today(hospital)
+    in_schedule = _schedule_starts(
+        hospital, doctor, [e.hold for e in entries if e.status == WaitlistStatus.OFFERED and e.hold is not None]
+    )
     waiting = []
     for entry in entries:
         if entry.status == WaitlistStatus.OFFERED and entry.offer_expires_at <= now:
@@ -291,7 +294,7 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
         elif entry.date_to < today:
             _release_hold(entry, status=WaitlistStatus.EXPIRED)
             _audit_system(hospital, entry, "waitlist.expired")
-        elif entry.status == WaitlistStatus.OFFERED and not _still_a_slot(hospital, doctor, entry):
+        elif entry.status == WaitlistStatus.OFFERED and (entry.hold is None or entry.hold.starts_at not in in_schedule):
             _release_hold(entry, status=WaitlistStatus.WAITING)
             _audit_system(hospital, entry, "waitlist.offer_withdrawn")
             waiting.append(entry)
@@ -317,13 +320,14 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
     return offered
 
 
-def _still_a_slot(hospital: Hospital, doctor: Doctor, entry: WaitlistEntry) -> bool:
-    hold = entry.hold
-    if not doctor.is_active or hold is None:
-        return False
-    day = hold.appointment_date
-    slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=day, date_to=day, busy=[])
-    return any(s.starts_at == hold.starts_at for s in slots)
+def _schedule_starts(hospital: Hospital, doctor: Doctor, holds: list[Appointment]) -> set:
+    """The starts of the held slots that are still slots of the doctor's schedule (one slot computation, holds and
+    bookings not subtracted): a hold outside it (time off, new hours, an inactive doctor) is withdrawn."""
+    if not holds or not doctor.is_active:
+        return set()
+    days = [h.appointment_date for h in holds]
+    slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=min(days), date_to=max(days), busy=[])
+    return {s.starts_at for s in slots}
 
 
 def _fits(entry: WaitlistEntry, slot: Slot, zone) -> bool:
