@@ -15,5 +15,7 @@ app.conf.beat_schedule = {
     # Appointment reminders: a periodic query over armed reminders, not long-delayed tasks (Redis would redeliver
     # those). Every minute: a reminder goes out at most a minute after its time (offsets are 5 minutes or more).
     "queue-appointment-reminders": {"task": "tenant_apps.appointments.tasks.appointment_reminders", "schedule": 60.0},
+    # Waitlist: lapsed offers and past entries end; a slot whose matching task was lost is offered now.
+    "sweep-waitlist": {"task": "tenant_apps.waitlist.tasks.waitlist_sweep_all", "schedule": 60.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

@@ -71,6 +71,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "tenant_apps.doctors",
     "tenant_apps.appointments",
+    "tenant_apps.waitlist",
     "tenant_apps.dashboard",
 ]
 
@@ -256,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "DoctorStatusEnum": "tenant_apps.doctors.models.DoctorStatus",
         "HospitalStatusEnum": "shared_apps.hospitals.models.HospitalStatus",
         "NotificationStatusEnum": "shared_apps.notifications.models.NotificationStatus",
+        "WaitlistStatusEnum": "tenant_apps.waitlist.models.WaitlistStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -426,6 +428,9 @@ AVAILABILITY_MAX_RANGE_DAYS = 31
 # Public catalogue responses (hospital list, doctor directory) are cached this long at most; every change that
 # patients would see invalidates them at once (shared_apps/directory/cache.py). 0 disables the cache.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
+
+# A waitlist offer holds its slot for the patient this many minutes (then it goes to the next in line).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 
 # A patient may hold at most this many upcoming booked appointments in one hospital.
 MAX_ACTIVE_BOOKINGS_PER_HOSPITAL = env.int("MAX_ACTIVE_BOOKINGS_PER_HOSPITAL", default=5)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/", include("shared_apps.hospitals.urls")),
     path("api/doctors/", include("tenant_apps.doctors.urls")),
     path("api/appointments/", include("tenant_apps.appointments.urls")),
+    path("api/waitlist/", include("tenant_apps.waitlist.urls")),
     path("", include("shared_apps.accounts.urls_html")),
     path("", include("shared_apps.hospitals.urls_html")),
 ]

@@ -51,6 +51,7 @@ EXEMPT = {
     "notifications.notification_release": "delivery bookkeeping, recorded on the notification row",
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
     "appointments.appointment_cancel_for_time_off": "calls appointment_cancel, which audits (inside time_off_add)",
+    "waitlist.waitlist_sweep": "system job: runs waitlist_match for each doctor, which audits",
 }
 
 
@@ -78,7 +79,7 @@ def _modules_of(services):
 
 def _service(dotted):
     app, name = dotted.split(".")
-    package = "tenant_apps" if app in ("doctors", "appointments", "dashboard") else "shared_apps"
+    package = "tenant_apps" if app in ("doctors", "appointments", "dashboard", "waitlist") else "shared_apps"
     return getattr(importlib.import_module(f"{package}.{app}.services"), name)
 
 
@@ -192,6 +193,44 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
             )
         )
 
+    def waiting():
+        doctor, day = bookable_doctor(alpha, days=next(days))
+        with hospital_context(alpha):
+            entry = s("waitlist.waitlist_join")(
+                actor=patient, hospital=alpha, doctor=doctor, date_from=day, date_to=day
+            )
+        return doctor, entry
+
+    def offered():
+        doctor, entry = waiting()
+        with hospital_context(alpha):
+            s("waitlist.waitlist_match")(hospital=alpha, doctor=doctor)
+            entry.refresh_from_db()
+        return entry
+
+    def on_offer(service, actor=None):
+        def prepare():
+            entry = offered()
+            return in_alpha(lambda: s(service)(actor=actor or patient, hospital=alpha, entry=entry))
+
+        return prepare
+
+    def join():
+        doctor, day = bookable_doctor(alpha, days=next(days))
+        return in_alpha(
+            lambda: s("waitlist.waitlist_join")(
+                actor=patient, hospital=alpha, doctor=doctor, date_from=day, date_to=day
+            )
+        )
+
+    def match():
+        doctor, _ = waiting()
+        return in_alpha(lambda: s("waitlist.waitlist_match")(hospital=alpha, doctor=doctor))
+
+    def book_held():
+        entry = offered()
+        return in_alpha(lambda: s("appointments.appointment_book_held")(actor=patient, hospital=alpha, hold=entry.hold))
+
     window = {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
     weekly = {"weekday": 0, "start_time": dt.time(9), "end_time": dt.time(12)}
     leave = {"start_date": future_day(alpha), "end_date": future_day(alpha)}
@@ -251,6 +290,13 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         "appointments.appointment_complete": ("appointment.completed", complete),
         "appointments.appointment_reschedule": ("appointment.rescheduled", reschedule),
         "appointments.appointment_mark_no_show": ("appointment.no_show", no_show),
+        "appointments.appointment_book_held": ("appointment.booked", book_held),
+        "waitlist.waitlist_join": ("waitlist.joined", join),
+        "waitlist.waitlist_match": ("waitlist.offered", match),
+        "waitlist.waitlist_accept": ("waitlist.accepted", on_offer("waitlist.waitlist_accept")),
+        "waitlist.waitlist_decline": ("waitlist.declined", on_offer("waitlist.waitlist_decline")),
+        "waitlist.waitlist_leave": ("waitlist.left", on_offer("waitlist.waitlist_leave")),
+        "waitlist.waitlist_remove": ("waitlist.removed", on_offer("waitlist.waitlist_remove", actor=alpha_admin)),
     }
 
 

@@ -24,6 +24,7 @@ from shared_apps.hospitals.tests.factories import PendingHospitalFactory
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.services import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
+from tenant_apps.waitlist.tests.helpers import join, match
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,11 @@ EXPECTED = {
     ("POST", "/api/appointments/{appointment_id}/no-show/"): row(401, 404, 200, 200, 404, 404),
     ("POST", "/api/appointments/{appointment_id}/reschedule/"): APPOINTMENT_PARTIES,
     ("GET", "/api/appointments/{appointment_id}/ics/"): APPOINTMENT_PARTIES,
+    ("POST", "/api/waitlist/"): row(401, 201, 403, 403, 403, 403),
+    ("GET", "/api/waitlist/"): PATIENT_ONLY,
+    ("DELETE", "/api/waitlist/{entry_id}/"): row(401, 204, 403, 403, 403, 403),
+    ("POST", "/api/waitlist/{entry_id}/accept/"): row(401, 201, 403, 403, 403, 403),
+    ("POST", "/api/waitlist/{entry_id}/decline/"): PATIENT_ONLY,
 }
 
 
@@ -115,6 +121,10 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
             start_date=day + dt.timedelta(days=2),
             end_date=day + dt.timedelta(days=2),
         )
+    # the patient's waitlist entry for another doctor, holding an offer (a slot of that doctor is free)
+    other_doctor, other_day = bookable_doctor(alpha, days=5)
+    entry = join(alpha, patient, other_doctor, other_day)
+    match(alpha, other_doctor)
     clients = {
         "anonymous": APIClient(),
         "patient": _client(patient),
@@ -129,6 +139,7 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
         "doctor": doctor,
         "day": day,
         "time_off_id": time_off.pk,
+        "entry_id": entry.pk,
         "upcoming": upcoming,
         "started": started,
         "clients": clients,
@@ -149,6 +160,7 @@ def _request(world, method, path):
         "hospital_id": world["alpha"].pk,
         "doctor_id": world["doctor"].pk,
         "time_off_id": world["time_off_id"],
+        "entry_id": world["entry_id"],
         "appointment_id": world["started"]["id"]
         if path.endswith(("/complete/", "/no-show/"))
         else world["upcoming"]["id"],
@@ -190,6 +202,11 @@ def _request(world, method, path):
         },
         "/api/appointments/book/": {"doctor_id": str(world["doctor"].pk), "date": str(world["day"]), "time": "11:00"},
         "/api/appointments/{appointment_id}/reschedule/": {"date": str(world["day"]), "time": "11:00"},
+        "/api/waitlist/": {
+            "doctor_id": str(world["doctor"].pk),
+            "date_from": str(world["day"]),
+            "date_to": str(world["day"]),
+        },
     }
     return url, bodies.get(path)
 
@@ -215,7 +232,7 @@ def _json(body) -> str:
 
 
 # The public API's operations, counted by hand: adding or removing one changes this number on purpose.
-OPERATION_COUNT = 37
+OPERATION_COUNT = 42
 NOT_OPERATIONS = {"/api/schema/", "/api/docs/"}  # the API's description, not part of it
 
 

@@ -18,6 +18,7 @@ from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_s
 from tenant_apps.doctors.models import DoctorAvailability
 from tenant_apps.doctors.services import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
+from tenant_apps.waitlist.tests.helpers import join
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,8 @@ EXPECTED = {
     ("POST", "dashboard:appointment-cancel"): STAFF,
     ("POST", "dashboard:appointment-complete"): STAFF,
     ("POST", "dashboard:appointment-no-show"): STAFF,
+    ("GET", "dashboard:waitlist"): ADMIN,
+    ("POST", "dashboard:waitlist-remove"): ADMIN,
     ("GET", "dashboard:profile"): ADMIN,
     ("GET", "dashboard:activity"): ADMIN,
     ("GET", "dashboard:notifications"): ADMIN,
@@ -104,11 +107,17 @@ def world(alpha, alpha_admin, beta_admin, as_user):
         "admin_b": beta_admin,
         "superadmin": SuperadminFactory(),
     }
+    entry = join(alpha, users["patient"], doctor, day)
     with hospital_context(alpha):
         window_id = DoctorAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True).first()
         later = day + dt.timedelta(days=7)
         time_off, _ = time_off_add(actor=alpha_admin, hospital=alpha, doctor=doctor, start_date=later, end_date=later)
-    kwargs = {"doctor_id": doctor.pk, "appointment_id": appointment["id"], "time_off_id": time_off.pk}
+    kwargs = {
+        "doctor_id": doctor.pk,
+        "appointment_id": appointment["id"],
+        "time_off_id": time_off.pk,
+        "entry_id": entry.pk,
+    }
     return {"users": users, "kwargs": kwargs, "day": day, "window_id": window_id}
 
 
@@ -119,6 +128,7 @@ def _url(name, kwargs):
         {"doctor_id": kwargs["doctor_id"]},
         {"appointment_id": kwargs["appointment_id"]},
         {"doctor_id": kwargs["doctor_id"], "time_off_id": kwargs["time_off_id"]},
+        {"entry_id": kwargs["entry_id"]},
     )
     for candidate in candidates:
         try:

@@ -6,7 +6,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-SUBCOMMANDS = ["provision", "directory", "availability", "booking", "my-appointments", "migrate", "soak", "reminders"]
+SUBCOMMANDS = [
+    "provision",
+    "directory",
+    "availability",
+    "booking",
+    "my-appointments",
+    "migrate",
+    "soak",
+    "reminders",
+    "waitlist",
+]
 
 
 def main() -> None:

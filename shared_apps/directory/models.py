@@ -160,3 +160,37 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.booking_id} −{self.offset_minutes} min at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class WaitlistListing(models.Model):
+    """One row per waitlist entry (tenant_apps.waitlist), for the patient's list across hospitals and for the
+    sweep that finds the doctors with someone waiting (one query each, no loop over schemas)."""
+
+    entry_id = models.UUIDField(primary_key=True)
+    hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.PROTECT, related_name="+")
+    doctor = models.ForeignKey(DoctorEntry, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    time_from = models.TimeField(null=True, blank=True)
+    time_to = models.TimeField(null=True, blank=True)
+    status = models.CharField(max_length=10)
+    offer_date = models.DateField(null=True, blank=True)
+    offer_time = models.TimeField(null=True, blank=True)
+    offer_starts_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient", "created_at", "entry_id"], name="dir_waitlist_patient_idx"),
+            models.Index(
+                fields=["hospital", "doctor"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="dir_waitlist_active_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} ({self.status})"

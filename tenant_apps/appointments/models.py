@@ -16,6 +16,15 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
+# A waitlist offer's hold (tenant_apps/waitlist): a row that takes its slot in the exclusion constraints, so nobody
+# else can book it, but is not an appointment anywhere else (lists, counts, the API's status enum). Accepting the
+# offer turns it into a booked appointment in place.
+HELD = "held"
+STORED_STATUSES = [*AppointmentStatus.choices, (HELD, "Held for a waitlist offer")]
+# Statuses that occupy their slot: no other booking or hold of the doctor (or of the patient) may overlap them.
+OCCUPYING_SLOT = [AppointmentStatus.BOOKED.value, HELD]
+
+
 class TimeRange(Func):
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
@@ -31,7 +40,7 @@ class Appointment(models.Model):
     appointment_time = models.TimeField(help_text="Hospital local wall-clock time.")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    status = models.CharField(max_length=10, choices=STORED_STATUSES, default=AppointmentStatus.BOOKED)
     reason = models.TextField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -45,30 +54,34 @@ class Appointment(models.Model):
     rescheduled_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Held rows only: when the waitlist offer lapses (the sweep then deletes the hold).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="appointments_starts_before_ends"),
-            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values), name="appointments_status_valid"),
-            # No double booking: two booked appointments of one doctor never overlap in time, whatever the slot
-            # length was when each was booked.
+            models.CheckConstraint(
+                condition=Q(status__in=[value for value, _ in STORED_STATUSES]), name="appointments_status_valid"
+            ),
+            # No double booking: two booked (or held) appointments of one doctor never overlap in time, whatever
+            # the slot length was when each was booked.
             ExclusionConstraint(
                 name="appointments_doctor_no_overlap",
                 expressions=[
                     (F("doctor"), RangeOperators.EQUAL),
                     (TimeRange(F("starts_at"), F("ends_at")), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status=AppointmentStatus.BOOKED),
+                condition=Q(status__in=OCCUPYING_SLOT),
             ),
-            # A patient holds at most one booked appointment at a time in one hospital.
+            # A patient holds at most one booked (or held) appointment at a time in one hospital.
             ExclusionConstraint(
                 name="appointments_patient_no_overlap",
                 expressions=[
                     (F("patient"), RangeOperators.EQUAL),
                     (TimeRange(F("starts_at"), F("ends_at")), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status=AppointmentStatus.BOOKED),
+                condition=Q(status__in=OCCUPYING_SLOT),
             ),
         ]
         indexes = [

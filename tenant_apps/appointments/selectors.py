@@ -11,7 +11,7 @@ from shared_apps.directory.models import BookingEntry, hospital_is_open
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import no_show_window_start
-from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.models import HELD, OCCUPYING_SLOT, Appointment, AppointmentStatus
 from tenant_apps.doctors.models import Doctor, TimeOff
 from tenant_apps.doctors.slots import Leave
 
@@ -47,8 +47,10 @@ def appointment_get_for(*, user: User, access: StaffAccess | None, appointment_i
     """Inside the hospital's schema: the appointment and the capacity in which `user` sees it (patient, admin or
     doctor), given the user's staff access there. NotFound for anyone else: another patient, another doctor.
     """
-    appointment = Appointment.objects.select_related("doctor", "patient").filter(pk=appointment_id).first()
-    if appointment is None:
+    appointment = (
+        Appointment.objects.select_related("doctor", "patient").exclude(status=HELD).filter(pk=appointment_id).first()
+    )
+    if appointment is None:  # a waitlist hold is not an appointment until it is accepted
         raise NotFound()
     if appointment.patient_id == user.pk:
         return appointment, PATIENT
@@ -67,8 +69,9 @@ def appointment_list_for_staff(
     doctor_id=None,
     status: str = "",
 ) -> QuerySet[Appointment]:
-    """Inside the hospital's schema: all appointments for its admins, only their own for a doctor."""
-    appointments = Appointment.objects.select_related("doctor", "patient")
+    """Inside the hospital's schema: all appointments for its admins, only their own for a doctor (waitlist holds
+    are not appointments: never listed)."""
+    appointments = Appointment.objects.select_related("doctor", "patient").exclude(status=HELD)
     if not access.is_admin:
         appointments = appointments.filter(doctor__user=access.user)
     if date_from:
@@ -98,11 +101,12 @@ def booking_list_for_patient(*, user: User, when: str = "") -> QuerySet[BookingE
 
 
 def busy_intervals(*, doctor: Doctor, date_from: dt.date, date_to: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Booked appointments of the doctor between two local dates (inside the hospital's schema)."""
+    """Booked appointments and waitlist holds of the doctor between two local dates (inside the hospital's
+    schema): the slots they take are not free."""
     return list(
         Appointment.objects.filter(
             doctor=doctor,
-            status=AppointmentStatus.BOOKED,
+            status__in=OCCUPYING_SLOT,
             appointment_date__gte=date_from - dt.timedelta(days=1),
             appointment_date__lte=date_to + dt.timedelta(days=1),
         ).values_list("starts_at", "ends_at")

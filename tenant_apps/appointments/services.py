@@ -19,11 +19,12 @@ from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import cancellation_deadline, earliest_bookable, last_bookable_date
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
-from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import no_show_count
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
 from tenant_apps.doctors.slots import local_datetime, slot_end
+from tenant_apps.waitlist.backfill import waitlist_slot_freed
 
 CONSTRAINT_ERRORS = {
     "appointments_doctor_no_overlap": ("slot_taken", "This slot has just been booked by someone else."),
@@ -132,6 +133,35 @@ def appointment_book(
             appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
+    _booking_recorded(actor=actor, hospital=hospital, appointment=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book_held(*, actor: User, hospital: Hospital, hold: Appointment) -> Appointment:
+    """Book the slot a waitlist hold keeps for `actor` (its patient): the held row becomes the booked appointment in
+    place, checked and recorded as `appointment_book` does (the caller, waitlist_accept, has locked the hold).
+
+    Raises Conflict (409): slot_unavailable (the slot left the doctor's schedule), booking_limit, no_show_limit,
+    overlapping_booking (booked elsewhere meanwhile), invalid_state
+    unless `hold` is `actor`'s hold. Side effects: those of appointment_book (directory row, audit, confirmations).
+    """
+    if hold.status != HELD or hold.patient_id != actor.pk:
+        raise Conflict("invalid_state", "This slot is not held for you.")
+    _check_slot(hospital=hospital, doctor=hold.doctor, date=hold.appointment_date, time=hold.appointment_time)
+    _check_booking_limit(patient=actor)
+    _check_no_show_limit(hospital=hospital, patient=actor)
+    hold.status = AppointmentStatus.BOOKED
+    hold.hold_expires_at = None
+    hold.created_at = timezone.now()
+    hold.save(update_fields=["status", "hold_expires_at", "created_at"])
+    _booking_recorded(actor=actor, hospital=hospital, appointment=hold)
+    return hold
+
+
+def _booking_recorded(*, actor: User, hospital: Hospital, appointment: Appointment) -> None:
+    """What every new booking writes besides its row: directory row (overlapping_booking across hospitals),
+    reminders, caches, audit, confirmations."""
     booking_entry_create(appointment=appointment, hospital=hospital)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     _schedule_changed(appointment)
@@ -139,7 +169,6 @@ def appointment_book(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
     _notify(hospital, appointment, "appointment_booked", recipients=_booking_recipients(appointment))
-    return appointment
 
 
 def _conflict_from(exc: IntegrityError) -> Conflict:
@@ -201,7 +230,8 @@ def appointment_cancel(
     The patient may cancel until the hospital's `cancellation_notice_hours` before the start; staff always can.
     Raises Conflict (409): invalid_state unless booked; cancellation_window_closed when the patient is too late
     (the message says until when it was possible). Side effects: directory row (with `cancelled_by`), reminders
-    disarmed, audit entry, notice to the other party.
+    disarmed, audit entry, notice to the other party; the freed slot is offered to the waitlist after commit
+    (waitlist_slot_freed).
     """
     appointment = _lock_booked(appointment)
     by_patient = appointment.patient_id == actor.pk
@@ -217,6 +247,7 @@ def appointment_cancel(
     )
     reminders_disarm(appointment_id=appointment.pk)
     _schedule_changed(appointment)
+    waitlist_slot_freed(hospital=hospital, doctor=appointment.doctor, starts_at=appointment.starts_at)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
@@ -283,7 +314,8 @@ def appointment_reschedule(
     Raises Conflict (409), with nothing changed: invalid_state (not booked, or already at that time),
     cancellation_window_closed, slot_unavailable, slot_taken, overlapping_booking.
     Side effects: directory row, audit entry (`appointment.rescheduled`, with the old and new start), reminders
-    re-armed, "rescheduled" notice with the new .ics to both parties after commit, cached reads refreshed.
+    re-armed, "rescheduled" notice with the new .ics to both parties after commit, cached reads refreshed; the
+    old slot is offered to the waitlist after commit (waitlist_slot_freed).
     """
     appointment = _lock_booked(appointment)
     if appointment.patient_id == actor.pk:
@@ -320,6 +352,7 @@ def appointment_reschedule(
     _schedule_changed(appointment)
     reminders_disarm(appointment_id=appointment.pk)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
+    waitlist_slot_freed(hospital=hospital, doctor=doctor, starts_at=old_starts_at)
     audit_record(
         actor=actor,
         action="appointment.rescheduled",

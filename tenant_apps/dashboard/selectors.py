@@ -14,7 +14,7 @@ from django.utils import timezone
 from shared_apps.accounts.access import StaffAccess
 from shared_apps.accounts.models import User
 from shared_apps.hospitals.models import Hospital
-from tenant_apps.appointments.models import Appointment, AppointmentStatus
+from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import appointment_list_for_staff
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 from tenant_apps.doctors.selectors import (
@@ -25,6 +25,7 @@ from tenant_apps.doctors.selectors import (
     schedules_for,
 )
 from tenant_apps.doctors.slots import DayPlan, day_plan, free_slots
+from tenant_apps.waitlist.selectors import waiting_counts
 
 # Passed as `now` to free_slots to count every slot of a window, including those that have already started.
 BEGINNING_OF_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -215,6 +216,7 @@ class Day:
     free: list[dt.time]
     from_weekly_hours: bool
     is_past: bool
+    waiting: int = 0
 
     @property
     def booked(self) -> int:
@@ -256,7 +258,8 @@ def _day_entries(plan: DayPlan, windows: list[DoctorAvailability], booked: list[
 def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) -> list[Day]:
     """Seven days of one doctor's schedule from `monday`, all from the one slot computation: each day's open hours
     (weekly, or the date's own windows), blocked windows and time off (`day_plan`), its free slots
-    (`doctor_free_slots`) and its booked and completed appointments. Five queries, whatever the week holds.
+    (`doctor_free_slots`), its booked and completed appointments, and how many patients wait. Six queries, whatever
+    the week holds.
     """
     sunday = monday + dt.timedelta(days=6)
     schedule = doctor_schedule(doctor=doctor, date_from=monday, date_to=sunday)
@@ -264,7 +267,7 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
     appointments = list(
         Appointment.objects.filter(
             doctor=doctor,
-            status__in=OCCUPYING,
+            status__in=(*OCCUPYING, HELD),  # a slot held for a waiting patient is not free either
             # A day of margin each side, as busy_intervals: one that starts late on Sunday may end in this week.
             appointment_date__gte=monday - dt.timedelta(days=1),
             appointment_date__lte=sunday + dt.timedelta(days=1),
@@ -276,12 +279,14 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
     free = doctor_free_slots(
         hospital=hospital, doctor=doctor, date_from=monday, date_to=sunday, schedule=schedule, busy=busy
     )
+    week = [monday + dt.timedelta(days=offset) for offset in range(7)]
+    waiting = waiting_counts(doctors=[doctor], dates=week)
     today = local_today(hospital)
     days = []
     for offset in range(7):
         day = monday + dt.timedelta(days=offset)
         plan = day_plan(schedule, day)
-        booked = [row for row in appointments if row["appointment_date"] == day]
+        booked = [row for row in appointments if row["appointment_date"] == day and row["status"] != HELD]
         days.append(
             Day(
                 date=day,
@@ -289,6 +294,7 @@ def availability_week(*, hospital: Hospital, doctor: Doctor, monday: dt.date) ->
                 free=[slot.time for slot in free if slot.date == day],
                 from_weekly_hours=plan.from_weekly_hours and bool(plan.open),
                 is_past=day < today,
+                waiting=waiting.get((doctor.pk, day), 0),
             )
         )
     return days

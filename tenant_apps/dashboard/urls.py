@@ -1,6 +1,15 @@
 from django.urls import path
 
-from tenant_apps.dashboard.views import appointments, auth, availability, doctors, hospital, overview, schedule
+from tenant_apps.dashboard.views import (
+    appointments,
+    auth,
+    availability,
+    doctors,
+    hospital,
+    overview,
+    schedule,
+    waitlist,
+)
 
 app_name = "dashboard"
 
@@ -40,6 +49,8 @@ urlpatterns = [
         appointments.appointment_no_show_view,
         name="appointment-no-show",
     ),
+    path("waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("waitlist/<uuid:entry_id>/remove/", waitlist.waitlist_remove_view, name="waitlist-remove"),
     path("profile/", hospital.profile, name="profile"),
     path("activity/", hospital.activity, name="activity"),
     path("notifications/", hospital.notifications, name="notifications"),

@@ -24,6 +24,7 @@ from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 from tenant_apps.doctors.selectors import doctor_lock_for_update
+from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
 
@@ -213,6 +214,7 @@ def availability_set(
     except IntegrityError as exc:  # a concurrent change wrote overlapping windows first
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="availability.set",

@@ -18,6 +18,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, TimeOff, Weekday, WeeklyHours
 from tenant_apps.doctors.selectors import AVAILABILITY_MAX_DAYS_AWAY, current_hours, doctor_lock_for_update
+from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 MAX_WEEKLY_ROWS = 50
 MAX_TIME_OFF_DAYS = 366
@@ -104,6 +105,7 @@ def schedule_set(*, actor: User, hospital: Hospital, doctor: Doctor, weekly_hour
     except IntegrityError as exc:
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="schedule.updated",
@@ -182,6 +184,7 @@ def time_off_add(
         appointment_cancel_for_time_off(actor=actor, hospital=hospital, appointment=appointment)
     cancelled = [a.pk for a in affected]
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)  # withdraws offers of slots the time off took
     audit_record(
         actor=actor,
         action="time_off.added",
@@ -206,6 +209,7 @@ def time_off_remove(*, actor: User, hospital: Hospital, doctor: Doctor, time_off
     doctor_lock_for_update(doctor=doctor)
     TimeOff.objects.filter(pk=time_off.pk, doctor=doctor).delete()
     bump_after_commit(doctor_version_key(doctor.pk))
+    waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
         action="time_off.removed",
