@@ -164,7 +164,7 @@ def _lay_out(days: list[ChartDay], y_max: int) -> None:
 def activity_chart(*, access: StaffAccess, today: dt.date) -> ActivityChart:
     """The overview chart's data and layout: per day from four weeks before `today` to four weeks after (today
     counts as the first of the next four weeks), and each active doctor's utilisation over both halves
-    (utilisation_by_doctor) — the hospital's for its admin, their own for a doctor. Six queries.
+    (utilisation_by_doctor) — the hospital's for its admin, their own for a doctor. Ten queries.
     """
     date_from, date_to = today - dt.timedelta(weeks=WEEKS), today + dt.timedelta(weeks=WEEKS, days=-1)
     counts = day_counts(access=access, date_from=date_from, date_to=date_to)

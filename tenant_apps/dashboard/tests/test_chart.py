@@ -112,7 +112,8 @@ def test_the_chart_takes_a_few_queries_whatever_the_activity(alpha, alpha_admin,
         with CaptureQueriesContext(connection) as queries:
             activity_chart(access=access, today=today)
     selects = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SET search_path")]
-    assert len(selects) == 6  # counts per day; doctors; windows and appointments for each half's utilisation
+    # counts per day; doctors; for each half's utilisation: weekly hours, dated windows, time off and appointments
+    assert len(selects) == 10
 
 
 def test_a_doctors_chart_is_their_own(alpha, doctor_with_login, week_of_activity):
