@@ -47,12 +47,13 @@ def own_doctor(*, user: User) -> Doctor | None:
     return Doctor.objects.filter(user=user).first()
 
 
-def _occupied_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date) -> dict:
-    """Booked and completed appointments' intervals per doctor (a day of margin: local dates vs UTC instants)."""
+def _occupied_by_doctor(doctors: list[Doctor], date_from: dt.date, date_to: dt.date, *, holds: bool = False) -> dict:
+    """Booked and completed appointments' intervals per doctor (a day of margin: local dates vs UTC instants);
+    with `holds`, slots held for waitlist offers too (taken, though not booked)."""
     occupied = defaultdict(list)
     rows = Appointment.objects.filter(
         doctor__in=doctors,
-        status__in=OCCUPYING,
+        status__in=(*OCCUPYING, HELD) if holds else OCCUPYING,
         appointment_date__gte=date_from - dt.timedelta(days=1),
         appointment_date__lte=date_to + dt.timedelta(days=1),
     ).values_list("doctor_id", "starts_at", "ends_at")
@@ -118,7 +119,7 @@ def doctors_available_on(*, hospital: Hospital, doctors: list[Doctor], day: dt.d
     """Active doctors with open hours on `day` (weekly or dated), their plan for it and how many slots are left."""
     active = [d for d in doctors if d.status == DoctorStatus.ACTIVE]
     schedules = schedules_for(doctors=active, date_from=day, date_to=day)
-    occupied = _occupied_by_doctor(active, day, day)
+    occupied = _occupied_by_doctor(active, day, day, holds=True)
     result = []
     for doctor in active:
         plan = day_plan(schedules[doctor.pk], day)

@@ -34,13 +34,14 @@ def waitlist_entry_get_for(*, user: User, entry_id) -> WaitlistEntry:
 
 
 def waitlist_row(listing: WaitlistListing, *, now: dt.datetime | None = None) -> dict:
-    """The contract's entry shape. An offer past its expiry reads as expired even before the sweep ends it."""
+    """The contract's entry shape. An offer past its expiry reads as gone (the entry waiting again, no offer) even
+    before the sweep releases it."""
     zone = listing.hospital.zone
     now = now or timezone.now()
     status, offer = listing.status, None
     if status == WaitlistStatus.OFFERED:
         if listing.offer_expires_at <= now:
-            status = WaitlistStatus.EXPIRED
+            status = WaitlistStatus.WAITING
         else:
             offer = {
                 "date": listing.offer_date.isoformat(),

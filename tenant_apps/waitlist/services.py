@@ -129,7 +129,7 @@ def _sync_listing(entry: WaitlistEntry) -> None:
 
 def _release_hold(entry: WaitlistEntry, *, status: str, decline: bool = False, lapsed: bool = False) -> None:
     """Drop the entry's held slot (deleted: it was never an appointment) and move the entry to `status`. A lapsed
-    offer keeps its times on the entry, so accepting it later still answers offer_expired."""
+    offer keeps its times on the entry (until the next offer), so accepting it later still answers offer_expired."""
     hold_id = entry.hold_id
     if decline and entry.offer_starts_at is not None:
         entry.declined_starts = [*entry.declined_starts, entry.offer_starts_at]
@@ -151,10 +151,11 @@ def _offer_lapsed(entry: WaitlistEntry, now: dt.datetime) -> bool:
 
 
 def _check_offer(entry: WaitlistEntry) -> None:
-    """Raises Conflict: offer_expired (an offer lapsed, whether or not the sweep has ended it yet) or no_offer."""
-    if _offer_lapsed(entry, timezone.now()) or (
-        entry.status == WaitlistStatus.EXPIRED and entry.offer_expires_at is not None
-    ):
+    """Raises Conflict: offer_expired (the last offer lapsed, whether or not the sweep has released it yet) or
+    no_offer."""
+    now = timezone.now()
+    last_offer_lapsed = entry.offer_expires_at is not None and entry.offer_expires_at <= now
+    if _offer_lapsed(entry, now) or (entry.status != WaitlistStatus.OFFERED and last_offer_lapsed):
         raise Conflict("offer_expired", "This offer has expired; the slot went to the next patient in line.")
     if entry.status != WaitlistStatus.OFFERED:
         raise Conflict("no_offer", "There is no slot on offer for this entry.")
@@ -289,8 +290,15 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
     waiting = []
     for entry in entries:
         if entry.status == WaitlistStatus.OFFERED and entry.offer_expires_at <= now:
-            _release_hold(entry, status=WaitlistStatus.EXPIRED, lapsed=True)
+            # An unanswered offer is a decline: the slot goes to the next in line, the entry waits again (that
+            # slot never offered to it again); the entry itself ends only after date_to.
+            _release_hold(entry, status=WaitlistStatus.WAITING, decline=True, lapsed=True)
             _audit_system(hospital, entry, "waitlist.offer_expired")
+            if entry.date_to >= today:
+                waiting.append(entry)
+            else:
+                _release_hold(entry, status=WaitlistStatus.EXPIRED)
+                _audit_system(hospital, entry, "waitlist.expired")
         elif entry.date_to < today:
             _release_hold(entry, status=WaitlistStatus.EXPIRED)
             _audit_system(hospital, entry, "waitlist.expired")

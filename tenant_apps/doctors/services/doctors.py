@@ -109,6 +109,8 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
         raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
     doctor_entry_sync(doctor=doctor, hospital=hospital)
     bump_after_commit(doctor_version_key(doctor.pk))
+    if {"status", "slot_minutes"} & set(changes):  # the doctor's slots changed: offers to make or withdraw
+        waitlist_slots_changed(hospital=hospital, doctor=doctor)
     if "status" in changes and doctor.user_id:
         membership_set_active(user=doctor.user, hospital=hospital, active=doctor.is_active)
     action = "doctor.deactivated" if changes.get("status") == DoctorStatus.INACTIVE else "doctor.updated"

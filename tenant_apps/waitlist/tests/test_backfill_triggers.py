@@ -65,3 +65,18 @@ def test_nobody_waiting_queues_nothing(alpha, queued, django_capture_on_commit_c
         schedule_set(actor=admin_of(alpha), hospital=alpha, doctor=doctor, weekly_hours=[weekly])
 
     assert queued == []
+
+
+def test_a_doctor_change_of_status_or_slot_length_queues_matching(
+    alpha, patient, queued, django_capture_on_commit_callbacks
+):
+    from tenant_apps.doctors.services import doctor_update
+
+    doctor, day = make_doctor(alpha), _day(alpha)
+    join(alpha, patient, doctor, day)
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True), hospital_context(alpha):
+        doctor_update(actor=admin_of(alpha), hospital=alpha, doctor=doctor, fee=12)
+        assert queued == []  # a fee frees no slot
+        doctor_update(actor=admin_of(alpha), hospital=alpha, doctor=doctor, slot_minutes=20)
+    assert queued == [{"hospital_id": alpha.pk, "doctor_id": doctor.pk}]

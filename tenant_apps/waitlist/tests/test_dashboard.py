@@ -53,3 +53,18 @@ def test_the_admin_removes_an_entry_with_its_hold_and_it_is_audited(alpha, alpha
         assert WaitlistEntry.objects.get(pk=entry.pk).status == "left"
         assert not Appointment.objects.filter(doctor=doctor, status=HELD).exists()
     assert AuditLog.objects.filter(action="waitlist.removed", entity_id=str(entry.pk), user=alpha_admin).count() == 1
+
+
+def test_a_held_slot_is_not_counted_as_free_on_the_overview(alpha):
+    from tenant_apps.dashboard.selectors import doctors_available_on
+
+    doctor, day, (first, _) = full_doctor(alpha)
+    join(alpha, PatientFactory().user, doctor, day)
+    with hospital_context(alpha):
+        appointment_cancel(actor=first.patient, hospital=alpha, appointment=first)
+    match(alpha, doctor)
+
+    with hospital_context(alpha):
+        assert Appointment.objects.filter(doctor=doctor, status=HELD).count() == 1
+        (today,) = doctors_available_on(hospital=alpha, doctors=[doctor], day=day)
+    assert today.free_slots_left == 0

@@ -193,7 +193,7 @@ def _lapse(hospital, entry):
     WaitlistListing.objects.filter(entry_id=entry.pk).update(offer_expires_at=past)
 
 
-def test_an_expired_offer_is_never_accepted_and_goes_to_the_next(as_user, alpha, patient):
+def test_an_expired_offer_is_never_accepted_goes_to_the_next_and_the_entry_waits_again(as_user, alpha, patient):
     doctor, day, (first, _) = full_doctor(alpha)
     entry = join(alpha, patient, doctor, day)
     second = join(alpha, PatientFactory().user, doctor, day)
@@ -201,12 +201,14 @@ def test_an_expired_offer_is_never_accepted_and_goes_to_the_next(as_user, alpha,
     match(alpha, doctor)
     _lapse(alpha, entry)
 
-    assert as_user(patient).get("/api/waitlist/").json()["results"][0]["status"] == "expired"  # on read, at once
+    shown = as_user(patient).get("/api/waitlist/").json()["results"][0]
+    assert (shown["status"], shown["offer"]) == ("waiting", None)  # on read, at once: the offer is gone
     response = as_user(patient).post(f"/api/waitlist/{entry.pk}/accept/")
     assert (response.status_code, response.json()["error"]["code"]) == (409, "offer_expired")
 
     assert waitlist_sweep() == 1
-    assert _entry(alpha, entry.pk).status == "expired"
+    assert _entry(alpha, entry.pk).status == "waiting"  # in line again; that slot never offered to it again
+    assert _entry(alpha, entry.pk).declined_starts == [first.starts_at]
     assert _entry(alpha, second.pk).status == "offered"
     assert _entry(alpha, second.pk).hold.starts_at == first.starts_at
     assert AuditLog.objects.filter(action="waitlist.offer_expired", entity_id=str(entry.pk)).count() == 1
