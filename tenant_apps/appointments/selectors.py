@@ -1,12 +1,13 @@
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shared_apps.accounts.access import StaffAccess, staff_access
 from shared_apps.accounts.models import User
-from shared_apps.common.errors import NotFound
+from shared_apps.common.errors import Conflict, NotFound
 from shared_apps.directory.models import BookingEntry, hospital_is_open
 from shared_apps.directory.selectors import doctor_entry_get
 from shared_apps.hospitals.models import Hospital
@@ -160,3 +161,30 @@ def with_patient_no_shows(appointments: QuerySet[Appointment]) -> QuerySet[Appoi
         .values("n")
     )
     return appointments.annotate(patient_no_shows=Coalesce(Subquery(counts), Value(0)))
+
+
+def booking_limit_refusal(*, patient: User) -> Conflict | None:
+    """Inside the hospital's schema: Conflict("booking_limit") when the patient already holds the most upcoming
+    booked appointments allowed here (MAX_ACTIVE_BOOKINGS_PER_HOSPITAL), else None. Booking and the waitlist
+    (joining, and whom an offer goes to) read the same rule."""
+    active = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()
+    ).count()
+    if active < settings.MAX_ACTIVE_BOOKINGS_PER_HOSPITAL:
+        return None
+    return Conflict(
+        "booking_limit", f"You already hold {active} upcoming appointments at this hospital, the most allowed."
+    )
+
+
+def no_show_limit_refusal(*, hospital: Hospital, patient: User) -> Conflict | None:
+    """Inside the hospital's schema: Conflict("no_show_limit") when the patient's no-shows here over the last 90 days
+    reached the hospital's limit, else None (booking and the waitlist alike)."""
+    count = no_show_count(patient=patient, now=timezone.now())
+    if count < hospital.no_show_limit:
+        return None
+    return Conflict(
+        "no_show_limit",
+        f"You missed {count} appointments at {hospital.name} in the last 90 days, so online booking is closed "
+        f"for you there. Please call the hospital at {hospital.phone_number} to book.",
+    )

@@ -3,7 +3,6 @@ hospital's schema."""
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from shared_apps.hospitals.policy import cancellation_deadline, earliest_bookabl
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
-from tenant_apps.appointments.selectors import no_show_count
+from tenant_apps.appointments.selectors import booking_limit_refusal, no_show_limit_refusal
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
 from tenant_apps.doctors.slots import local_datetime, slot_end
@@ -67,24 +66,15 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
 
 def _check_booking_limit(*, patient: User) -> None:
     User.objects.select_for_update().filter(pk=patient.pk).first()  # one booking at a time per patient
-    active = Appointment.objects.filter(
-        patient=patient, status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()
-    ).count()
-    if active >= settings.MAX_ACTIVE_BOOKINGS_PER_HOSPITAL:
-        raise Conflict(
-            "booking_limit",
-            f"You already hold {active} upcoming appointments at this hospital, the most allowed.",
-        )
+    refusal = booking_limit_refusal(patient=patient)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_no_show_limit(*, hospital: Hospital, patient: User) -> None:
-    count = no_show_count(patient=patient, now=timezone.now())
-    if count >= hospital.no_show_limit:
-        raise Conflict(
-            "no_show_limit",
-            f"You missed {count} appointments at {hospital.name} in the last 90 days, so online booking is closed "
-            f"for you there. Please call the hospital at {hospital.phone_number} to book.",
-        )
+    refusal = no_show_limit_refusal(hospital=hospital, patient=patient)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_cancellation_window(*, hospital: Hospital, appointment: Appointment, verb: str) -> None:

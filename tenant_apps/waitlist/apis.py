@@ -73,7 +73,7 @@ class WaitlistApi(APIView):
         request=InputSerializer,
         responses={
             201: WaitlistEntryOutput,
-            **error_responses(400, 401, 403, 409, codes={409: "`already_waiting`"}),
+            **error_responses(400, 401, 403, 409, codes={409: "`already_waiting`, `booking_limit`, `no_show_limit`"}),
         },
         description="Wait for a slot of a doctor between two local dates (inclusive; within the hospital's booking "
         "horizon), optionally only between `time_from` and `time_to` of each day. When a slot inside becomes free "
@@ -127,7 +127,14 @@ class WaitlistAcceptApi(APIView):
         responses={
             201: AppointmentOutput,
             **error_responses(
-                401, 403, 404, 409, codes={409: f"{OFFER_CONFLICTS}, `slot_unavailable`, `booking_limit`"}
+                401,
+                403,
+                404,
+                409,
+                codes={
+                    409: f"{OFFER_CONFLICTS}, `slot_unavailable`, `booking_limit`, `no_show_limit`, "
+                    "`overlapping_booking`"
+                },
             ),
         },
         description="Book the slot on offer: the appointment, as the booking API returns it.",

@@ -38,3 +38,28 @@ def offer_message(context: dict) -> dict | None:
         "minutes": settings.WAITLIST_OFFER_MINUTES,
         "link": waitlist_entry_url(entry_id=entry.pk),
     }
+
+
+UPDATE_EVENTS = ("joined", "declined", "offer_expired", "expired", "left", "removed")
+
+
+@register("waitlist_update")
+def update_message(context: dict) -> dict | None:
+    """The patient's entry changed: joined, declined, an offer lapsed, ended, left or removed by the hospital."""
+    hospital = Hospital.objects.filter(pk=context["hospital_id"]).first()
+    if hospital is None or context.get("event") not in UPDATE_EVENTS:
+        return None
+    with hospital_context(hospital):
+        entry = WaitlistEntry.objects.select_related("doctor", "patient").filter(pk=context["entry_id"]).first()
+        if entry is None:
+            return None
+    return {
+        "hospital": hospital,
+        "for_doctor": False,
+        "event": context["event"],
+        "doctor_name": entry.doctor.name,
+        "patient_name": entry.patient.name or entry.patient.email,
+        "date_from": entry.date_from,
+        "date_to": entry.date_to,
+        "link": waitlist_entry_url(entry_id=entry.pk),
+    }

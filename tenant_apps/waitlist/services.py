@@ -27,6 +27,7 @@ from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
+from tenant_apps.appointments.selectors import booking_limit_refusal, no_show_limit_refusal
 from tenant_apps.appointments.services import appointment_book_held
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
@@ -75,7 +76,8 @@ def waitlist_join(
     Raises ValidationError (400; fields date_from, date_to, time_from, time_to, doctor_id) for a past start, a date
     past the hospital's booking horizon, an end before the start, one time only, time_to ≤ time_from, or an
     inactive doctor; Conflict("already_waiting", 409) when the patient already has an active entry for the doctor
-    (a partial unique constraint backs it). Side effects: directory row, audit entry; matching after commit (a
+    (a partial unique constraint backs it); Conflict("booking_limit" / "no_show_limit", 409) when the patient could
+    not book this hospital now. Side effects: directory row, audit entry; matching after commit (a
     slot free now is offered at once).
     """
     errors = _join_errors(hospital=hospital, date_from=date_from, date_to=date_to, time_from=time_from, time_to=time_to)
@@ -85,6 +87,9 @@ def waitlist_join(
         errors["doctor_id"] = ["This doctor is not taking appointments."]
     if errors:
         raise ValidationError(errors)
+    refusal = _cannot_book(hospital, actor)  # an offer they could not accept would only hold the slot from others
+    if refusal is not None:
+        raise refusal
     entry = WaitlistEntry(
         doctor=doctor, patient=actor, date_from=date_from, date_to=date_to, time_from=time_from, time_to=time_to
     )
@@ -107,6 +112,7 @@ def waitlist_join(
         created_at=entry.created_at,
     )
     audit_record(actor=actor, action="waitlist.joined", entity="waitlist_entry", entity_id=entry.pk, hospital=hospital)
+    _notify_change(hospital, entry, "joined")
     waitlist_slots_changed(hospital=hospital, doctor=doctor)
     return entry
 
@@ -211,6 +217,7 @@ def waitlist_decline(*, actor: User, hospital: Hospital, entry: WaitlistEntry) -
         hospital=hospital,
         metadata={"starts_at": starts_at.isoformat()},
     )
+    _notify_change(hospital, entry, "declined")
     waitlist_slots_changed(hospital=hospital, doctor=entry.doctor)
     return entry
 
@@ -223,6 +230,7 @@ def _end(*, actor: User, hospital: Hospital, entry: WaitlistEntry, action: str) 
     was_offered = entry.status == WaitlistStatus.OFFERED
     _release_hold(entry, status=WaitlistStatus.LEFT)
     audit_record(actor=actor, action=action, entity="waitlist_entry", entity_id=entry.pk, hospital=hospital)
+    _notify_change(hospital, entry, action.removeprefix("waitlist."))
     if was_offered:
         waitlist_slots_changed(hospital=hospital, doctor=entry.doctor)
     return entry
@@ -294,14 +302,17 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
             # slot never offered to it again); the entry itself ends only after date_to.
             _release_hold(entry, status=WaitlistStatus.WAITING, decline=True, lapsed=True)
             _audit_system(hospital, entry, "waitlist.offer_expired")
+            _notify_change(hospital, entry, "offer_expired")
             if entry.date_to >= today:
                 waiting.append(entry)
             else:
                 _release_hold(entry, status=WaitlistStatus.EXPIRED)
                 _audit_system(hospital, entry, "waitlist.expired")
+                _notify_change(hospital, entry, "expired")
         elif entry.date_to < today:
             _release_hold(entry, status=WaitlistStatus.EXPIRED)
             _audit_system(hospital, entry, "waitlist.expired")
+            _notify_change(hospital, entry, "expired")
         elif entry.status == WaitlistStatus.OFFERED and (entry.hold is None or entry.hold.starts_at not in in_schedule):
             _release_hold(entry, status=WaitlistStatus.WAITING)
             _audit_system(hospital, entry, "waitlist.offer_withdrawn")
@@ -361,9 +372,15 @@ def _patient_busy(entry: WaitlistEntry, date_from: dt.date, date_to: dt.date) ->
     return [*booked, *held]
 
 
+def _cannot_book(hospital: Hospital, patient: User):
+    """The Conflict a booking by `patient` here would get from the hospital's limits (booking_limit,
+    no_show_limit), or None."""
+    return booking_limit_refusal(patient=patient) or no_show_limit_refusal(hospital=hospital, patient=patient)
+
+
 def _offer_first_fit(hospital, doctor, entry: WaitlistEntry, free: list[Slot], now) -> Slot | None:
     fitting = [s for s in free if _fits(entry, s, hospital.zone)]
-    if not fitting:
+    if not fitting or _cannot_book(hospital, entry.patient):  # they could not accept it: it goes to the next
         return None
     busy = _patient_busy(entry, fitting[0].date, fitting[-1].date)
     for slot in fitting:
@@ -411,6 +428,18 @@ def _audit_system(hospital: Hospital, entry: WaitlistEntry, action: str, **metad
         entity_id=entry.pk,
         hospital=hospital,
         metadata={"patient_id": entry.patient_id, **metadata},
+    )
+
+
+def _notify_change(hospital: Hospital, entry: WaitlistEntry, event: str) -> None:
+    """Email the patient that their entry changed (`event`: joined, declined, offer_expired, expired, left or
+    removed); the offer itself has its own notice (email and SMS), an accepted one the booking's confirmation."""
+    notification_queue(
+        channel=Channel.EMAIL,
+        recipient=entry.patient.email,
+        template="waitlist_update",
+        context={"entry_id": str(entry.pk), "hospital_id": hospital.pk, "audience": "patient", "event": event},
+        hospital=hospital,
     )
 
 

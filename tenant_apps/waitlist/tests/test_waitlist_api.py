@@ -338,3 +338,65 @@ def test_a_cancellation_queues_matching_after_commit_only_when_someone_waits(
         _cancel(alpha, second)
 
     assert calls == [{"hospital_id": alpha.pk, "doctor_id": doctor.pk}]
+
+
+def _updates(entry) -> list[str]:
+    rows = Notification.objects.filter(template="waitlist_update", context__entry_id=str(entry.pk)).order_by("id")
+    return [n.context["event"] for n in rows]
+
+
+def test_the_patient_is_told_of_joining_declining_a_lapse_and_leaving(as_user, alpha, patient):
+    from django.core import mail
+
+    from shared_apps.notifications.tasks import notification_send
+
+    doctor, day, (first, second) = full_doctor(alpha)
+    entry = join(alpha, patient, doctor, day)
+    _cancel(alpha, first)
+    match(alpha, doctor)
+    assert as_user(patient).post(f"/api/waitlist/{entry.pk}/decline/").status_code == 200
+    _cancel(alpha, second)
+    match(alpha, doctor)
+    _lapse(alpha, entry)
+    waitlist_sweep()
+    assert as_user(patient).delete(f"/api/waitlist/{entry.pk}/").status_code == 204
+
+    assert _updates(entry) == ["joined", "declined", "offer_expired", "left"]
+    lapse = Notification.objects.get(template="waitlist_update", context__event="offer_expired")
+    mail.outbox.clear()
+    notification_send.apply(args=[lapse.pk])
+    assert "went to the next patient" in mail.outbox[-1].body
+    assert doctor.name in mail.outbox[-1].body
+
+
+def test_a_patient_who_could_not_book_here_neither_joins_nor_is_offered_a_slot(as_user, alpha, patient):
+    from tenant_apps.appointments.tests.helpers import set_policy
+
+    doctor, day, (first, _) = full_doctor(alpha)
+    blocked, other = PatientFactory().user, PatientFactory().user
+    entry = join(alpha, blocked, doctor, day)
+    second = join(alpha, other, doctor, day)
+    set_policy(alpha, no_show_limit=1)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    with hospital_context(alpha):  # one recent no-show: at the limit now
+        Appointment.objects.create(
+            doctor=make_doctor(alpha),
+            patient=blocked,
+            appointment_date=yesterday.astimezone(alpha.zone).date(),
+            appointment_time=dt.time(9),
+            starts_at=yesterday,
+            ends_at=yesterday + dt.timedelta(minutes=30),
+            status="no_show",
+        )
+    _cancel(alpha, first)
+    alpha.refresh_from_db()
+
+    match(alpha, doctor)
+
+    assert _entry(alpha, entry.pk).status == "waiting"  # skipped: accepting would be 409 no_show_limit
+    assert _entry(alpha, second.pk).status == "offered"
+    other_doctor, other_day, _ = full_doctor(alpha)
+    refused = as_user(blocked).post(
+        "/api/waitlist/", {"doctor_id": str(other_doctor.pk), "date_from": str(other_day), "date_to": str(other_day)}
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "no_show_limit")
