@@ -11,6 +11,7 @@ at most one slot (its `hold`), and only the matcher, under the doctor's FOR UPDA
 """
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +35,8 @@ from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
 from tenant_apps.doctors.slots import Slot
 from tenant_apps.waitlist.backfill import waitlist_slots_changed
 from tenant_apps.waitlist.models import ACTIVE, WaitlistEntry, WaitlistStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _local_today(hospital: Hospital) -> dt.date:
@@ -477,5 +480,14 @@ def waitlist_sweep() -> int:
     for hospital in Hospital.objects.filter(pk__in=by_hospital).order_by("pk"):
         with hospital_context(hospital):
             for doctor in Doctor.objects.filter(pk__in=by_hospital[hospital.pk]).order_by("pk"):
-                offered += len(waitlist_match(hospital=hospital, doctor=doctor))
+                offered += _sweep_one(hospital, doctor)
     return offered
+
+
+def _sweep_one(hospital: Hospital, doctor: Doctor) -> int:
+    """One doctor's matching in the sweep: a failure is logged and the sweep goes on with the next doctor."""
+    try:
+        return len(waitlist_match(hospital=hospital, doctor=doctor))
+    except Exception:
+        logger.exception("Waitlist sweep failed for doctor %s of hospital %s", doctor.pk, hospital.pk)
+        return 0

@@ -80,3 +80,31 @@ def test_a_doctor_change_of_status_or_slot_length_queues_matching(
         assert queued == []  # a fee frees no slot
         doctor_update(actor=admin_of(alpha), hospital=alpha, doctor=doctor, slot_minutes=20)
     assert queued == [{"hospital_id": alpha.pk, "doctor_id": doctor.pk}]
+
+
+def test_a_reschedule_away_offers_the_old_slot_to_the_waitlist(
+    alpha, patient, queued, django_capture_on_commit_callbacks
+):
+    from shared_apps.accounts.tests.factories import PatientFactory
+    from tenant_apps.appointments.services import appointment_reschedule
+    from tenant_apps.waitlist.tests.helpers import full_doctor
+
+    doctor, day, (first, _) = full_doctor(alpha, slots=2)
+    with hospital_context(alpha):
+        availability_set(
+            actor=admin_of(alpha),
+            hospital=alpha,
+            doctor=doctor,
+            windows=[{"date": day, "start_time": dt.time(9), "end_time": dt.time(10, 30), "is_available": True}],
+        )
+    entry = join(alpha, PatientFactory().user, doctor, day, time_from=dt.time(9), time_to=dt.time(9, 30))
+    queued.clear()
+
+    with django_capture_on_commit_callbacks(execute=True), hospital_context(alpha):
+        appointment_reschedule(actor=admin_of(alpha), hospital=alpha, appointment=first, date=day, time=dt.time(10))
+
+    assert queued == [{"hospital_id": alpha.pk, "doctor_id": doctor.pk}]
+    assert [e.pk for e in match(alpha, doctor)] == [entry.pk]
+    with hospital_context(alpha):
+        entry.refresh_from_db()
+        assert entry.hold.starts_at == first.starts_at  # the 09:00 it left
