@@ -4,14 +4,13 @@ Every attempt is a real POST /api/appointments/book/ from a separate load proces
 exactly 20 appointments: booked = 20, conflicts = the rest, 5xx = 0.
 """
 
-import datetime as dt
 import json
 import subprocess
 import sys
 import tempfile
 
 from scripts.benchmarks.common import ROOT, median, p95, table
-from scripts.benchmarks.dataset import DATABASE, open_dataset
+from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn
 
 SLOTS = 20
@@ -69,31 +68,7 @@ def run(*, quick: bool = False) -> None:
 
 def _fresh_doctor_with_slots():
     """A new doctor in the first hospital with exactly SLOTS free 30-minute slots tomorrow + 2 days."""
-    from django.utils import timezone
-
-    from shared_apps.hospitals.models import Hospital
-    from shared_apps.hospitals.tenancy import hospital_context
-    from tenant_apps.doctors.services import availability_set, doctor_create
-
-    hospital = Hospital.objects.approved().order_by("pk").first()
-    actor = hospital.memberships.get(role="hospital_admin").user
-    day = timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=2)
-    with hospital_context(hospital):
-        stamp = timezone.now().strftime("%H%M%S%f")
-        doctor = doctor_create(
-            actor=actor,
-            hospital=hospital,
-            name=f"Dr Bench {stamp}",
-            email=f"bench{stamp}@doctors.example.com",
-            specialization="Benchmarks",
-            fee=1,
-        )
-        availability_set(
-            actor=actor,
-            hospital=hospital,
-            doctor=doctor,
-            windows=[{"date": day, "start_time": dt.time(8), "end_time": dt.time(18), "is_available": True}],
-        )
+    hospital, doctor, (day,) = fresh_doctor_open_days(label="bench", day_count=1)
     return hospital, doctor, day
 
 

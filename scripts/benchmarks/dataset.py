@@ -427,3 +427,33 @@ LAST = [
     "Rossum",
     "Borg",
 ]
+
+
+def fresh_doctor_open_days(*, label: str, day_count: int):
+    """A new doctor (name and email from `label`) in the first approved hospital, open 08:00–18:00 on `day_count`
+    days from two days ahead. Returns (hospital, doctor, days)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shared_apps.hospitals.models import Hospital
+    from shared_apps.hospitals.tenancy import hospital_context
+    from tenant_apps.doctors.services import availability_set, doctor_create
+
+    hospital = Hospital.objects.approved().order_by("pk").first()
+    actor = hospital.memberships.get(role="hospital_admin").user
+    first = timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=2)
+    days = [first + dt.timedelta(days=n) for n in range(day_count)]
+    with hospital_context(hospital):
+        stamp = timezone.now().strftime("%H%M%S%f")
+        doctor = doctor_create(
+            actor=actor,
+            hospital=hospital,
+            name=f"Dr {label.title()} {stamp}",
+            email=f"{label}{stamp}@doctors.example.com",
+            specialization="Benchmarks",
+            fee=1,
+        )
+        windows = [{"date": d, "start_time": dt.time(8), "end_time": dt.time(18), "is_available": True} for d in days]
+        availability_set(actor=actor, hospital=hospital, doctor=doctor, windows=windows)
+    return hospital, doctor, days

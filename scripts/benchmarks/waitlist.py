@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 
 from scripts.benchmarks.common import ROOT, median, p95, table
-from scripts.benchmarks.dataset import DATABASE, open_dataset
+from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
 SLOTS = 200
@@ -135,35 +135,8 @@ def celery_worker(database: str):
 
 
 def _fresh_doctor(slots: int):
-    from django.utils import timezone
-
-    from shared_apps.hospitals.models import Hospital
-    from shared_apps.hospitals.tenancy import hospital_context
-    from tenant_apps.doctors.services import availability_set, doctor_create
-
-    hospital = Hospital.objects.approved().order_by("pk").first()
-    actor = hospital.memberships.get(role="hospital_admin").user
-    first = timezone.now().astimezone(hospital.zone).date() + dt.timedelta(days=2)
-    days = [first + dt.timedelta(days=n) for n in range(-(-slots // 20))]
-    with hospital_context(hospital):
-        stamp = timezone.now().strftime("%H%M%S%f")
-        doctor = doctor_create(
-            actor=actor,
-            hospital=hospital,
-            name=f"Dr Storm {stamp}",
-            email=f"storm{stamp}@doctors.example.com",
-            specialization="Benchmarks",
-            fee=1,
-        )
-        availability_set(
-            actor=actor,
-            hospital=hospital,
-            doctor=doctor,
-            windows=[
-                {"date": d, "start_time": dt.time(8), "end_time": dt.time(18), "is_available": True} for d in days
-            ],
-        )
-    return hospital, doctor, days
+    """A new doctor with 20 free 30-minute slots a day on enough days for `slots`."""
+    return fresh_doctor_open_days(label="storm", day_count=-(-slots // 20))
 
 
 def _patients(prefix: str, count: int):

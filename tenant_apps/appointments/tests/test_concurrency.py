@@ -5,15 +5,15 @@ others); they commit, and leave their hospital deactivated afterwards so it appe
 """
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.accounts.tokens import tokens_for
+from shared_apps.common.tests.parallel import in_parallel
 from shared_apps.directory.models import BookingEntry
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.notifications.models import Notification
@@ -40,26 +40,6 @@ def race(django_db_setup, django_db_blocker):
         hospital_set_active(actor=SuperadminFactory(), hospital=hospital, active=False)
 
 
-def _in_parallel(calls):
-    """Run each call in its own thread, all released at once; returns their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(n, call):
-        try:
-            barrier.wait()
-            results[n] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _booker(token, doctor, day, time, key=None):
     def call():
         client = APIClient()
@@ -74,7 +54,7 @@ def _booker(token, doctor, day, time, key=None):
 
 def test_racing_patients_get_exactly_one_booking_and_no_500(race, django_db_blocker):
     with django_db_blocker.unblock():
-        results = _in_parallel([_booker(t, race["doctor"], race["day"], "09:00") for t in race["tokens"]])
+        results = in_parallel([_booker(t, race["doctor"], race["day"], "09:00") for t in race["tokens"]])
 
         statuses = sorted(status for status, _ in results)
         assert statuses == [201] + [409] * (RACERS - 1), results
@@ -88,7 +68,7 @@ def test_racing_patients_get_exactly_one_booking_and_no_500(race, django_db_bloc
 def test_parallel_retries_with_one_idempotency_key_book_once(race, django_db_blocker):
     with django_db_blocker.unblock():
         token, key = race["tokens"][0], str(uuid.uuid4())
-        results = _in_parallel([_booker(token, race["doctor"], race["day"], "10:00", key) for _ in range(6)])
+        results = in_parallel([_booker(token, race["doctor"], race["day"], "10:00", key) for _ in range(6)])
 
         assert [status for status, _ in results] == [201] * 6, results
         assert len({body["id"] for _, body in results}) == 1
@@ -120,7 +100,7 @@ def test_a_reschedule_racing_bookings_of_its_target_slot_leaves_one_winner(race,
         assert booked[0] == 201, booked
         appointment_id = booked[1]["id"]
 
-        results = _in_parallel(
+        results = in_parallel(
             [_rescheduler(mover, appointment_id, day, "09:30")] + [_booker(t, doctor, day, "09:30") for t in bookers]
         )
 
@@ -175,7 +155,7 @@ def two_hospitals(django_db_setup, django_db_blocker):
 def test_one_patient_booking_two_hospitals_at_the_same_time_gets_one(two_hospitals, django_db_blocker):
     with django_db_blocker.unblock():
         token = two_hospitals["token"]
-        results = _in_parallel([_booker(token, *two_hospitals[place]) for place in ("london", "new_york")])
+        results = in_parallel([_booker(token, *two_hospitals[place]) for place in ("london", "new_york")])
 
         assert sorted(status for status, _ in results) == [201, 409], results
         assert [body["error"]["code"] for status, body in results if status == 409] == ["overlapping_booking"]

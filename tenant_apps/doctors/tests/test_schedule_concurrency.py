@@ -5,17 +5,17 @@ and leave their hospital deactivated afterwards.
 """
 
 import datetime as dt
-import threading
 import time
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.accounts.tokens import tokens_for
+from shared_apps.common.tests.parallel import in_parallel
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.doctors.models import TimeOff, WeeklyHours
@@ -40,27 +40,6 @@ def ward(django_db_setup, django_db_blocker):
         hospital_set_active(actor=SuperadminFactory(), hospital=hospital, active=False)
 
 
-def _in_parallel(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(n, call):
-        try:
-            barrier.wait()
-            results[n] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
-            results[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def test_the_database_refuses_overlapping_weekly_hours_written_by_two_transactions(ward, django_db_blocker):
     with django_db_blocker.unblock():
         doctor = make_doctor(ward["hospital"])
@@ -80,7 +59,7 @@ def test_the_database_refuses_overlapping_weekly_hours_written_by_two_transactio
 
             return call
 
-        results = _in_parallel([insert(dt.time(9), dt.time(12)), insert(dt.time(11), dt.time(13))])
+        results = in_parallel([insert(dt.time(9), dt.time(12)), insert(dt.time(11), dt.time(13))])
 
         assert sorted(map(type, results), key=str) == sorted([str, IntegrityError], key=str), results
         error = next(r for r in results if isinstance(r, IntegrityError))
@@ -130,7 +109,7 @@ def test_a_booking_racing_time_off_never_stays_booked_inside_it(ward, django_db_
                 weekly = {"weekday": day.weekday(), "start_time": dt.time(9), "end_time": dt.time(12)}
                 schedule_set(actor=ward["admin"], hospital=hospital, doctor=doctor, weekly_hours=[weekly])
 
-            booking, cancelled = _in_parallel([_book(patient, doctor, day, "10:00"), _take_time_off(ward, doctor, day)])
+            booking, cancelled = in_parallel([_book(patient, doctor, day, "10:00"), _take_time_off(ward, doctor, day)])
 
             status, body = booking
             assert not isinstance(cancelled, Exception), cancelled

@@ -5,18 +5,18 @@ Like tenant_apps/appointments/tests/test_concurrency.py these run outside pytest
 """
 
 import datetime as dt
-import threading
 import time
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.accounts.tokens import tokens_for
 from shared_apps.audit.models import AuditLog
+from shared_apps.common.tests.parallel import in_parallel
 from shared_apps.directory.models import WaitlistListing
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.models import HELD, Appointment
@@ -46,27 +46,6 @@ def ward(django_db_setup, django_db_blocker):
         finally:
             app.conf.task_always_eager = eager
             hospital_set_active(actor=SuperadminFactory(), hospital=hospital, active=False)
-
-
-def _in_parallel(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(n, call):
-        try:
-            barrier.wait()
-            results[n] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
-            results[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _client(user) -> APIClient:
@@ -124,7 +103,7 @@ def test_a_cancellation_racing_a_booking_gives_the_slot_to_one_of_them(ward, dja
             racer = PatientFactory().user
 
             late = _after(DELAYS[n % len(DELAYS)], _book(racer, doctor, day, "09:00"))  # so each side wins sometimes
-            cancelled, (status, body) = _in_parallel([_cancel(hospital, booked), late])
+            cancelled, (status, body) = in_parallel([_cancel(hospital, booked), late])
 
             assert cancelled == "cancelled", cancelled
             entries, rows = _state(hospital, doctor)
@@ -150,7 +129,7 @@ def test_two_cancellations_at_once_make_one_offer_to_the_one_waiting_patient(war
             waiting = PatientFactory().user
             entry = join(hospital, waiting, doctor, day)
 
-            results = _in_parallel([_cancel(hospital, first), _cancel(hospital, second)])
+            results = in_parallel([_cancel(hospital, first), _cancel(hospital, second)])
 
             assert results == ["cancelled", "cancelled"], results
             entries, rows = _state(hospital, doctor)
@@ -188,7 +167,7 @@ def test_accept_racing_expiry_either_books_or_expires_never_both(ward, django_db
                 return response.status_code, response.json()
 
             skew = (-0.01, 0.0, 0.01)[n % 3]
-            (status, body), swept = _in_parallel([at_lapse(accept, skew), at_lapse(waitlist_sweep_all, 0.0)])
+            (status, body), swept = in_parallel([at_lapse(accept, skew), at_lapse(waitlist_sweep_all, 0.0)])
 
             assert not isinstance(swept, Exception), swept
             entries, rows = _state(hospital, doctor)
@@ -259,7 +238,7 @@ def test_a_worker_killed_between_freeing_and_offering_is_completed_by_the_beat_o
         assert entries[entry.pk].status == "waiting"
         assert [s for s, _, _ in rows if s == HELD] == []
 
-        results = _in_parallel([waitlist_sweep_all, waitlist_sweep_all])  # two beat runs overlapping
+        results = in_parallel([waitlist_sweep_all, waitlist_sweep_all])  # two beat runs overlapping
 
         assert sorted(results) == [0, 1], results
         entries, rows = _state(hospital, doctor)
