@@ -13,13 +13,13 @@ from django.db import connection
 from django.utils import timezone
 
 from shared_apps.accounts.tests.factories import PatientFactory
+from shared_apps.common.tests.parallel import in_parallel
 from shared_apps.directory.models import Reminder
 from shared_apps.directory.reminders import reminders_queue_due
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.notifications.models import Notification
 from tenant_apps.appointments.services import appointment_book
 from tenant_apps.appointments.tests.helpers import bookable_doctor
-from tenant_apps.appointments.tests.test_concurrency import _in_parallel
 
 REAL_NOW = timezone.now
 
@@ -49,7 +49,7 @@ def test_two_schedulers_at_once_queue_one_message_per_offset_and_channel(appoint
     with django_db_blocker.unblock(), mock.patch("django.utils.timezone.now", side_effect=lambda: moment["now"]):
         for offset in (1440, 120):
             moment["now"] = appointment.starts_at - dt.timedelta(minutes=offset)
-            _in_parallel([reminders_queue_due, reminders_queue_due])  # other tests' committed reminders may be due
+            in_parallel([reminders_queue_due, reminders_queue_due])  # other tests' committed reminders may be due
 
         messages = Notification.objects.filter(
             template="appointment_reminder", context__appointment_id=str(appointment.pk)
