@@ -17,5 +17,8 @@ app.conf.beat_schedule = {
     "queue-appointment-reminders": {"task": "tenant_apps.appointments.tasks.appointment_reminders", "schedule": 60.0},
     # Waitlist: lapsed offers and past entries end; a slot whose matching task was lost is offered now.
     "sweep-waitlist": {"task": "tenant_apps.waitlist.tasks.waitlist_sweep_all", "schedule": 60.0},
+    # Free-slot facts of the directory: next_available moves past slots now inside the booking notice, and each
+    # local midnight adds the day the horizon gained. Reads only the due doctors (dir_doctor_refresh_idx).
+    "refresh-free-slot-facts": {"task": "tenant_apps.doctors.tasks.doctor_facts_refresh_all", "schedule": 60.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

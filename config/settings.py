@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "CalendarFormatEnum": ["ics", "json"],
         "CancelledByEnum": "shared_apps.directory.models.CancelledBy",
         "DoctorStatusEnum": "tenant_apps.doctors.models.DoctorStatus",
+        "DirectoryOrderingEnum": "shared_apps.directory.selectors.DIRECTORY_ORDERINGS",
         "HospitalStatusEnum": "shared_apps.hospitals.models.HospitalStatus",
         "NotificationStatusEnum": "shared_apps.notifications.models.NotificationStatus",
         "WaitlistStatusEnum": "tenant_apps.waitlist.models.WaitlistStatus",

@@ -52,6 +52,13 @@ EXEMPT = {
     "notifications.notifications_requeue_stale": "re-sends existing outbox rows",
     "appointments.appointment_cancel_for_time_off": "calls appointment_cancel, which audits (inside time_off_add)",
     "waitlist.waitlist_sweep": "system job: runs waitlist_match for each doctor, which audits",
+    "directory.doctor_entry_lock": "a row lock before the free-slot facts are recomputed; changes nothing",
+    "directory.doctor_facts_write": "read-model facts written inside the services that move slots, which audit",
+    "directory.doctor_facts_clear": "read-model facts cleared inside doctor_update, which audits",
+    "doctors.doctor_slots_changed": "read-model facts and caches, inside the services that move slots, which audit",
+    "doctors.doctor_facts_refresh": "read-model facts, inside doctor_slots_changed and rebuild_directory",
+    "doctors.hospital_slots_changed": "read-model facts, inside hospital_policy_change, which audits",
+    "doctors.doctor_facts_refresh_due": "system job: recomputes read-model facts that time made stale",
 }
 
 
@@ -277,6 +284,12 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         "hospitals.hospital_update_policy": (
             "hospital.policy_updated",
             ready(lambda: s("hospitals.hospital_update_policy")(actor=alpha_admin, hospital=alpha, no_show_limit=5)),
+        ),
+        "doctors.hospital_policy_change": (
+            "hospital.policy_updated",
+            lambda: in_alpha(
+                lambda: s("doctors.hospital_policy_change")(actor=alpha_admin, hospital=alpha, booking_horizon_days=30)
+            ),
         ),
         "doctors.doctor_create": ("doctor.created", ready(lambda: make_doctor(alpha))),
         "doctors.doctor_update": ("doctor.updated", with_doctor("doctors.doctor_update", fee=5)),

@@ -4,6 +4,9 @@ hospitals (UUIDs).
 """
 
 CATALOG_VERSION = "catalog:version"
+# The doctor directory's free-slot facts (next_available, available_on), bumped by every change that moves any
+# doctor's free slots; apart from CATALOG_VERSION so bookings do not empty the cached hospital list.
+FREE_SLOTS_VERSION = "directory:free-slots:version"
 
 
 def doctor_version_key(doctor_id) -> str:

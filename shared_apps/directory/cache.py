@@ -5,7 +5,7 @@ Every write that changes what patients browse calls `catalog_changed()`; see sha
 
 from django.conf import settings
 
-from shared_apps.common.cache_versions import CATALOG_VERSION
+from shared_apps.common.cache_versions import CATALOG_VERSION, FREE_SLOTS_VERSION
 from shared_apps.common.response_cache import bump_after_commit, cached_json
 
 
@@ -14,7 +14,13 @@ def catalog_changed() -> None:
     bump_after_commit(CATALOG_VERSION)
 
 
-def cached_catalog_response(request, scope: str, build):
-    return cached_json(
-        request, scope=scope, versions=[CATALOG_VERSION], ttl=settings.CATALOG_CACHE_SECONDS, build=build
-    )
+def free_slots_changed() -> None:
+    """Invalidate every cached response that shows free-slot facts (the doctor directory) once the transaction
+    commits, so the next request after a booking sees it."""
+    bump_after_commit(FREE_SLOTS_VERSION)
+
+
+def cached_catalog_response(request, scope: str, build, *, free_slots: bool = False):
+    """A cached catalogue response; `free_slots` when it shows free-slot facts (stale after any booking)."""
+    versions = [CATALOG_VERSION, FREE_SLOTS_VERSION] if free_slots else [CATALOG_VERSION]
+    return cached_json(request, scope=scope, versions=versions, ttl=settings.CATALOG_CACHE_SECONDS, build=build)

@@ -44,9 +44,23 @@ class DoctorEntry(models.Model):
     # change any of the three, so the directory query needs no join to filter.
     listed = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Free-slot facts (see DoctorDay and tenant_apps/doctors/services/facts.py): the first free slot within the
+    # hospital's horizon, null when none; `facts_until` the last date the facts cover; `facts_refresh_at` when they
+    # go stale by themselves (the first free slot leaves the booking notice, or the horizon grows at local
+    # midnight), which the periodic refresh reads by index.
+    next_available_date = models.DateField(null=True, blank=True)
+    next_available_time = models.TimeField(null=True, blank=True)
+    next_available_at = models.DateTimeField(null=True, blank=True)
+    facts_until = models.DateField(null=True, blank=True)
+    facts_refresh_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
+            models.Index("next_available_at", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_next_idx"),
+            models.Index("fee", "doctor_id", condition=Q(listed=True), name="dir_doctor_listed_fee_idx"),
+            models.Index(
+                fields=["facts_refresh_at"], condition=Q(facts_refresh_at__isnull=False), name="dir_doctor_refresh_idx"
+            ),
             models.Index(
                 Upper("specialization"),
                 "name",
@@ -73,6 +87,28 @@ class DoctorEntry(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.specialization})"
+
+
+class DoctorDay(models.Model):
+    """A free-slot fact: one doctor has `free_slots` (> 0) bookable slots on one local date, the first at
+    `first_free_at`. Only dates with a free slot, from the hospital's today to its horizon, have a row; written in
+    the transaction of every change that moves them (tenant_apps/doctors/services/facts.py).
+    """
+
+    doctor = models.ForeignKey(DoctorEntry, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField()
+    free_slots = models.PositiveIntegerField()
+    first_free_time = models.TimeField()
+    first_free_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "date"], name="dir_doctor_day_once"),
+            models.CheckConstraint(condition=Q(free_slots__gt=0), name="dir_doctor_day_has_free_slots"),
+        ]
+
+    def __str__(self):
+        return f"{self.doctor_id} {self.date}: {self.free_slots} free"
 
 
 class CancelledBy(models.TextChoices):

@@ -1,4 +1,8 @@
+import datetime as dt
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shared_apps.common.errors import Conflict
@@ -6,6 +10,7 @@ from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import (
     BOOKING_PATIENT_NO_OVERLAP,
     BookingEntry,
+    DoctorDay,
     DoctorEntry,
     DoctorStatus,
     doctor_is_listed,
@@ -44,6 +49,62 @@ def doctor_entries_relist(*, hospital) -> int:
     visible = hospital_is_open(hospital)
     return DoctorEntry.objects.filter(hospital=hospital).update(
         listed=Case(When(status=DoctorStatus.ACTIVE, then=Value(visible)), default=Value(False))
+    )
+
+
+def doctor_entry_lock(*, doctor_id) -> None:
+    """Lock a doctor's directory row until the transaction ends, before its free-slot facts are recomputed: writes
+    that move one doctor's slots then recompute one after the other, each seeing what the previous one committed.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: booking entries' foreign keys take FOR KEY SHARE on this row, and two
+    bookings of one doctor must not deadlock on it.
+    """
+    DoctorEntry.objects.select_for_update(no_key=True).filter(doctor_id=doctor_id).values_list("pk").first()
+
+
+def doctor_facts_write(
+    *,
+    doctor_id,
+    days: Iterable[DoctorDay],
+    spans: Iterable[tuple[dt.date, dt.date]],
+    today: dt.date,
+    facts_until: dt.date,
+    notice: dt.timedelta,
+    next_midnight: dt.datetime,
+) -> None:
+    """Replace one doctor's free-slot facts over `spans` (local date ranges, recomputed into `days`), drop the
+    ones before `today` or after `facts_until`, and set the entry's `next_available_*` and `facts_refresh_at`.
+
+    The facts go stale by themselves when the first free slot comes within `notice` of now or at `next_midnight`
+    (the horizon grows a day): whichever is first is `facts_refresh_at`. Call under doctor_entry_lock.
+    """
+    recomputed = Q()
+    for first, last in spans:
+        recomputed |= Q(date__range=(first, last))
+    DoctorDay.objects.filter(
+        Q(doctor_id=doctor_id) & (recomputed | Q(date__lt=today) | Q(date__gt=facts_until))
+    ).delete()
+    DoctorDay.objects.bulk_create(days)
+    first_free = DoctorDay.objects.filter(doctor_id=doctor_id).order_by("date").first()
+    refresh_at = next_midnight if first_free is None else min(first_free.first_free_at - notice, next_midnight)
+    DoctorEntry.objects.filter(doctor_id=doctor_id).update(
+        next_available_date=first_free.date if first_free else None,
+        next_available_time=first_free.first_free_time if first_free else None,
+        next_available_at=first_free.first_free_at if first_free else None,
+        facts_until=facts_until,
+        facts_refresh_at=refresh_at,
+    )
+
+
+def doctor_facts_clear(*, doctor_id) -> None:
+    """A doctor with no bookable slots at all (inactive): no facts, nothing to refresh."""
+    DoctorDay.objects.filter(doctor_id=doctor_id).delete()
+    DoctorEntry.objects.filter(doctor_id=doctor_id).update(
+        next_available_date=None,
+        next_available_time=None,
+        next_available_at=None,
+        facts_until=None,
+        facts_refresh_at=None,
     )
 
 

@@ -10,9 +10,7 @@ from django.utils.text import slugify
 from shared_apps.accounts.models import MembershipRole, Role, User
 from shared_apps.accounts.services import membership_create, password_link_send, staff_user_get_or_create
 from shared_apps.audit.services import audit_record
-from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import Conflict
-from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.directory.reminders import reminders_rearm_hospital
@@ -360,7 +358,7 @@ def hospital_update_policy(*, actor: User, hospital: Hospital, **policy) -> Hosp
 
     Raises ValidationError (400) keyed by field, with nothing saved. Reminder offsets are stored largest first.
     Side effects: audit entry `hospital.policy_updated` with the old and new values of what changed; cached free
-    slots of the hospital's doctors refresh after commit when the notice or horizon changed; new reminder offsets
+    slots are the caller's (tenant_apps.doctors.services.facts.hospital_policy_change); new reminder offsets
     are applied to upcoming bookings (reminders_rearm_hospital). Booked
     appointments keep their times; the new policy applies to what patients do from now on.
     """
@@ -384,7 +382,4 @@ def hospital_update_policy(*, actor: User, hospital: Hospital, **policy) -> Hosp
     )
     if "reminder_offsets_minutes" in changes:
         reminders_rearm_hospital(hospital=hospital)
-    if {"min_booking_notice_minutes", "booking_horizon_days"} & set(changes):  # which slots are offered changes
-        doctor_ids = DoctorEntry.objects.filter(hospital=hospital).values_list("doctor_id", flat=True)
-        bump_after_commit(*(doctor_version_key(doctor_id) for doctor_id in doctor_ids))
     return hospital

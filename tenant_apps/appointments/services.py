@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
-from shared_apps.common.cache_versions import doctor_version_key, patient_bookings_version_key
+from shared_apps.common.cache_versions import patient_bookings_version_key
 from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
@@ -22,6 +22,7 @@ from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import booking_limit_refusal, no_show_limit_refusal
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
+from tenant_apps.doctors.services.facts import doctor_slots_changed
 from tenant_apps.doctors.slots import local_datetime, slot_end
 from tenant_apps.waitlist.backfill import waitlist_slot_freed
 
@@ -154,7 +155,7 @@ def _booking_recorded(*, actor: User, hospital: Hospital, appointment: Appointme
     reminders, caches, audit, confirmations."""
     booking_entry_create(appointment=appointment, hospital=hospital)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
-    _schedule_changed(appointment)
+    _slots_changed(hospital, appointment, appointment.appointment_date)
     audit_record(
         actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
@@ -176,8 +177,14 @@ def _booking_recipients(appointment: Appointment) -> list[tuple[str, str, str]]:
     return recipients
 
 
-def _schedule_changed(appointment: Appointment) -> None:
-    bump_after_commit(doctor_version_key(appointment.doctor_id), patient_bookings_version_key(appointment.patient_id))
+def _bookings_changed(appointment: Appointment) -> None:
+    bump_after_commit(patient_bookings_version_key(appointment.patient_id))
+
+
+def _slots_changed(hospital: Hospital, appointment: Appointment, *dates: dt.date) -> None:
+    """The appointment took or gave back its doctor's slots on `dates`: the directory's facts, the caches."""
+    doctor_slots_changed(hospital=hospital, doctor=appointment.doctor, dates=dates)
+    _bookings_changed(appointment)
 
 
 def _notify(hospital: Hospital, appointment: Appointment, template: str, *, recipients) -> None:
@@ -236,7 +243,7 @@ def appointment_cancel(
         status=appointment.status, cancelled_by=appointment.cancelled_by_party, updated_at=timezone.now()
     )
     reminders_disarm(appointment_id=appointment.pk)
-    _schedule_changed(appointment)
+    _slots_changed(hospital, appointment, appointment.appointment_date)
     waitlist_slot_freed(hospital=hospital, doctor=appointment.doctor, starts_at=appointment.starts_at)
     audit_record(
         actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
@@ -284,7 +291,7 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
         status=appointment.status, updated_at=timezone.now()
     )
     reminders_disarm(appointment_id=appointment.pk)
-    _schedule_changed(appointment)
+    _bookings_changed(appointment)  # its slot is in the past: no free slot moved
     audit_record(
         actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
     )
@@ -339,7 +346,7 @@ def appointment_reschedule(
             booking_entry_move(appointment=appointment)  # overlapping_booking across hospitals
     except IntegrityError as exc:
         raise _conflict_from(exc) from exc
-    _schedule_changed(appointment)
+    _slots_changed(hospital, appointment, appointment.rescheduled_from_date, date)
     reminders_disarm(appointment_id=appointment.pk)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     waitlist_slot_freed(hospital=hospital, doctor=doctor, starts_at=old_starts_at)
@@ -375,7 +382,7 @@ def appointment_mark_no_show(*, actor: User, hospital: Hospital, appointment: Ap
     BookingEntry.objects.filter(appointment_id=appointment.pk).update(
         status=appointment.status, updated_at=timezone.now()
     )
-    _schedule_changed(appointment)
+    _bookings_changed(appointment)  # its slot is in the past: no free slot moved
     reminders_disarm(appointment_id=appointment.pk)
     audit_record(
         actor=actor, action="appointment.no_show", entity="appointment", entity_id=appointment.pk, hospital=hospital

@@ -5,7 +5,7 @@ the user's membership, and every tenant read or write happens inside `hospital_c
 import datetime as dt
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalDateTimeField, StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
-from shared_apps.directory.selectors import doctor_directory_list, doctor_entry_get_public
+from shared_apps.directory.selectors import DIRECTORY_ORDERINGS, doctor_directory_list, doctor_entry_get_public
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.doctors.models import Doctor, DoctorStatus
 from tenant_apps.doctors.selectors import (
@@ -65,6 +65,14 @@ class HospitalBrief(serializers.Serializer):
         return media_url(hospital.logo)
 
 
+class NextAvailableOutput(serializers.Serializer):
+    """The doctor's first free slot within the hospital's booking horizon (local date and time, and the instant)."""
+
+    date = serializers.DateField()
+    time = serializers.TimeField(format="%H:%M")
+    starts_at = serializers.DateTimeField()
+
+
 class DirectoryDoctorOutput(serializers.Serializer):
     """A doctor as patients find them in the directory."""
 
@@ -76,6 +84,22 @@ class DirectoryDoctorOutput(serializers.Serializer):
     slot_minutes = serializers.IntegerField()
     status = serializers.CharField()
     hospital = HospitalBrief()
+    next_available = serializers.SerializerMethodField()
+
+    @extend_schema_field(NextAvailableOutput(allow_null=True))
+    def get_next_available(self, entry) -> dict | None:
+        return next_available(entry)
+
+
+def next_available(entry) -> dict | None:
+    """`next_available` of a directory row: {date, time, starts_at} (in the hospital's zone, like slots) or None."""
+    if entry.next_available_at is None:
+        return None
+    return {
+        "date": entry.next_available_date.isoformat(),
+        "time": entry.next_available_time.strftime("%H:%M"),
+        "starts_at": entry.next_available_at.astimezone(entry.hospital.zone).isoformat(timespec="seconds"),
+    }
 
 
 def directory_row(entry) -> dict:
@@ -95,6 +119,7 @@ def directory_row(entry) -> dict:
             "city": hospital.city,
             "logo_url": media_url(hospital.logo),
         },
+        "next_available": next_available(entry),
     }
 
 
@@ -119,6 +144,15 @@ class DoctorListCreateApi(APIView):
         specialization = serializers.CharField(max_length=100, required=False)
         city = serializers.CharField(max_length=100, required=False)
         q = serializers.CharField(max_length=100, required=False)
+        available_on = serializers.DateField(
+            required=False, help_text="Only doctors with at least one free slot on this local date (YYYY-MM-DD)."
+        )
+        ordering = serializers.ChoiceField(
+            choices=list(DIRECTORY_ORDERINGS),
+            required=False,
+            help_text="`next_available` (soonest first, doctors with no free slot last), `name` (the default), "
+            "`fee` or `-fee`; ties by id, so pages are stable.",
+        )
 
     class InputSerializer(DoctorInput):
         invite = serializers.BooleanField(required=False, default=False, help_text="Also create the doctor's login.")
@@ -134,7 +168,7 @@ class DoctorListCreateApi(APIView):
             filters = validated(self.FilterSerializer, request.query_params)
             return paginate_in_one_query(request, doctor_directory_list(**filters), directory_row)
 
-        return cached_catalog_response(request, "doctors", build)
+        return cached_catalog_response(request, "doctors", build, free_slots=True)
 
     @extend_schema(
         operation_id="doctors_create",

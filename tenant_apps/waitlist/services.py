@@ -20,9 +20,7 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
-from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import Conflict
-from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry, WaitlistListing
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
@@ -32,6 +30,7 @@ from tenant_apps.appointments.selectors import booking_limit_refusal, no_show_li
 from tenant_apps.appointments.services import appointment_book_held
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
+from tenant_apps.doctors.services.facts import doctor_slots_changed
 from tenant_apps.doctors.slots import Slot
 from tenant_apps.waitlist.backfill import waitlist_slots_changed
 from tenant_apps.waitlist.models import ACTIVE, WaitlistEntry, WaitlistStatus
@@ -136,7 +135,9 @@ def _sync_listing(entry: WaitlistEntry) -> None:
     )
 
 
-def _release_hold(entry: WaitlistEntry, *, status: str, decline: bool = False, lapsed: bool = False) -> None:
+def _release_hold(
+    hospital: Hospital, entry: WaitlistEntry, *, status: str, decline: bool = False, lapsed: bool = False
+) -> None:
     """Drop the entry's held slot (deleted: it was never an appointment) and move the entry to `status`. A lapsed
     offer keeps its times on the entry (until the next offer), so accepting it later still answers offer_expired."""
     hold_id = entry.hold_id
@@ -150,8 +151,10 @@ def _release_hold(entry: WaitlistEntry, *, status: str, decline: bool = False, l
         entry.ended_at = timezone.now()
     entry.save(update_fields=["hold", "offer_starts_at", "offer_expires_at", "declined_starts", "status", "ended_at"])
     if hold_id is not None:  # after the entry lets go of it (its FK would be nulled under an "offered" status)
-        Appointment.objects.filter(pk=hold_id, status=HELD).delete()
-        bump_after_commit(doctor_version_key(entry.doctor_id))  # the slot is listed as free again
+        hold = Appointment.objects.filter(pk=hold_id, status=HELD).first()
+        if hold is not None:
+            hold.delete()
+            doctor_slots_changed(hospital=hospital, doctor=entry.doctor, dates=[hold.appointment_date])  # free again
     _sync_listing(entry)
 
 
@@ -211,7 +214,7 @@ def waitlist_decline(*, actor: User, hospital: Hospital, entry: WaitlistEntry) -
     entry = _lock_entry(entry)
     _check_offer(entry)
     starts_at = entry.offer_starts_at
-    _release_hold(entry, status=WaitlistStatus.WAITING, decline=True)
+    _release_hold(hospital, entry, status=WaitlistStatus.WAITING, decline=True)
     audit_record(
         actor=actor,
         action="waitlist.declined",
@@ -231,7 +234,7 @@ def _end(*, actor: User, hospital: Hospital, entry: WaitlistEntry, action: str) 
     if entry.status not in ACTIVE:
         raise Conflict("invalid_state", f"This waitlist entry is already {entry.status}.")
     was_offered = entry.status == WaitlistStatus.OFFERED
-    _release_hold(entry, status=WaitlistStatus.LEFT)
+    _release_hold(hospital, entry, status=WaitlistStatus.LEFT)
     audit_record(actor=actor, action=action, entity="waitlist_entry", entity_id=entry.pk, hospital=hospital)
     _notify_change(hospital, entry, action.removeprefix("waitlist."))
     if was_offered:
@@ -303,21 +306,21 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
         if entry.status == WaitlistStatus.OFFERED and entry.offer_expires_at <= now:
             # An unanswered offer is a decline: the slot goes to the next in line, the entry waits again (that
             # slot never offered to it again); the entry itself ends only after date_to.
-            _release_hold(entry, status=WaitlistStatus.WAITING, decline=True, lapsed=True)
+            _release_hold(hospital, entry, status=WaitlistStatus.WAITING, decline=True, lapsed=True)
             _audit_system(hospital, entry, "waitlist.offer_expired")
             _notify_change(hospital, entry, "offer_expired")
             if entry.date_to >= today:
                 waiting.append(entry)
             else:
-                _release_hold(entry, status=WaitlistStatus.EXPIRED)
+                _release_hold(hospital, entry, status=WaitlistStatus.EXPIRED)
                 _audit_system(hospital, entry, "waitlist.expired")
                 _notify_change(hospital, entry, "expired")
         elif entry.date_to < today:
-            _release_hold(entry, status=WaitlistStatus.EXPIRED)
+            _release_hold(hospital, entry, status=WaitlistStatus.EXPIRED)
             _audit_system(hospital, entry, "waitlist.expired")
             _notify_change(hospital, entry, "expired")
         elif entry.status == WaitlistStatus.OFFERED and (entry.hold is None or entry.hold.starts_at not in in_schedule):
-            _release_hold(entry, status=WaitlistStatus.WAITING)
+            _release_hold(hospital, entry, status=WaitlistStatus.WAITING)
             _audit_system(hospital, entry, "waitlist.offer_withdrawn")
             waiting.append(entry)
         elif entry.status == WaitlistStatus.WAITING:
@@ -417,7 +420,7 @@ def _hold(hospital: Hospital, doctor: Doctor, entry: WaitlistEntry, slot: Slot, 
     entry.offer_expires_at = expires_at
     entry.save(update_fields=["hold", "status", "offer_starts_at", "offer_expires_at"])
     _sync_listing(entry)
-    bump_after_commit(doctor_version_key(doctor.pk))
+    doctor_slots_changed(hospital=hospital, doctor=doctor, dates=[slot.date])
     _audit_system(hospital, entry, "waitlist.offered", starts_at=slot.starts_at.isoformat())
     _notify_offer(hospital, entry)
     return True

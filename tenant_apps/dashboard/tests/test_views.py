@@ -237,3 +237,16 @@ def test_page_queries_do_not_grow_with_the_number_of_rows(alpha, alpha_admin):
         book_slot(alpha, doctor, day, f"{9 + n:02d}:00")
 
     assert {path: _queries(client, path) for path in paths} == before
+
+
+def test_the_doctor_list_shows_each_doctors_next_free_slot(alpha, alpha_admin):
+    from tenant_apps.appointments.tests.helpers import bookable_doctor
+    from tenant_apps.doctors.tests.factories import make_doctor
+
+    doctor, day = bookable_doctor(alpha, name="Dr Soon", start="09:30", end="10:00")
+    make_doctor(alpha, name="Dr Idle")
+
+    html = client_for(alpha_admin).get("/doctors/").content.decode()
+
+    assert f'<time datetime="{day:%Y-%m-%d}T09:30">{day:%a} {day.day} {day:%b}, 09:30</time>' in html
+    assert f"None in the next {alpha.booking_horizon_days} days" in html

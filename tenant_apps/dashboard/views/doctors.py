@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.directory.selectors import doctors_next_available
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.forms import DoctorCreateForm, DoctorEditForm, add_service_error
 from tenant_apps.doctors.models import Doctor, DoctorStatus
@@ -26,8 +27,12 @@ def managed_doctor(request, doctor_id) -> Doctor:
 
 @dashboard_view(admin_only=True)
 def doctor_list(request):
-    doctors = doctors_for_staff(access=request.access)
-    return render(request, "dashboard/doctors.html", {"doctors": doctors, "section": "doctors"})
+    doctors = list(doctors_for_staff(access=request.access))
+    next_free = doctors_next_available(doctor_ids=[doctor.pk for doctor in doctors])
+    for doctor in doctors:
+        doctor.next_free = next_free.get(doctor.pk)  # (date, time) or None, as patients see it
+    context = {"doctors": doctors, "section": "doctors", "horizon_days": request.hospital.booking_horizon_days}
+    return render(request, "dashboard/doctors.html", context)
 
 
 @dashboard_view(admin_only=True)

@@ -6,11 +6,12 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 
 from shared_apps.audit.selectors import audit_log_list
-from shared_apps.hospitals.services import hospital_update_policy, hospital_update_profile
+from shared_apps.hospitals.services import hospital_update_profile
 from shared_apps.notifications.selectors import notification_list_for
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.forms import HospitalProfileForm, add_service_error
 from tenant_apps.dashboard.views.paging import page_of
+from tenant_apps.doctors.services.facts import hospital_policy_change
 
 ACTIVITY_PER_PAGE = 50
 
@@ -27,7 +28,7 @@ def profile(request):
             try:
                 with transaction.atomic():  # profile and policy are saved together or not at all
                     hospital_update_profile(actor=request.user, hospital=hospital, **form.changes())
-                    hospital_update_policy(actor=request.user, hospital=hospital, **form.policy(form.cleaned_data))
+                    hospital_policy_change(actor=request.user, hospital=hospital, **form.policy(form.cleaned_data))
             except ValidationError as exc:
                 status = add_service_error(form, exc)
             else:

@@ -24,6 +24,7 @@ from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import last_bookable_date
 from tenant_apps.doctors.models import Doctor, DoctorAvailability, DoctorStatus
 from tenant_apps.doctors.selectors import doctor_lock_for_update
+from tenant_apps.doctors.services.facts import doctor_slots_changed
 from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 EDITABLE_FIELDS = ("name", "email", "specialization", "fee", "slot_minutes", "status")
@@ -83,6 +84,7 @@ def doctor_create(
     )
     doctor.full_clean()
     _save_with_directory(doctor, hospital)
+    doctor_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(actor=actor, action="doctor.created", entity="doctor", entity_id=doctor.pk, hospital=hospital)
     if invite:
         doctor_invite(actor=actor, hospital=hospital, doctor=doctor)
@@ -108,9 +110,11 @@ def doctor_update(*, actor: User, hospital: Hospital, doctor: Doctor, **changes)
     except IntegrityError as exc:  # a concurrent write took the same email
         raise ValidationError({"email": ["A doctor with this email already exists in this hospital."]}) from exc
     doctor_entry_sync(doctor=doctor, hospital=hospital)
-    bump_after_commit(doctor_version_key(doctor.pk))
     if {"status", "slot_minutes"} & set(changes):  # the doctor's slots changed: offers to make or withdraw
+        doctor_slots_changed(hospital=hospital, doctor=doctor)
         waitlist_slots_changed(hospital=hospital, doctor=doctor)
+    else:
+        bump_after_commit(doctor_version_key(doctor.pk))
     if "status" in changes and doctor.user_id:
         membership_set_active(user=doctor.user, hospital=hospital, active=doctor.is_active)
     action = "doctor.deactivated" if changes.get("status") == DoctorStatus.INACTIVE else "doctor.updated"
@@ -215,7 +219,7 @@ def availability_set(
             created = DoctorAvailability.objects.bulk_create(rows)
     except IntegrityError as exc:  # a concurrent change wrote overlapping windows first
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
-    bump_after_commit(doctor_version_key(doctor.pk))
+    doctor_slots_changed(hospital=hospital, doctor=doctor, dates=dates)
     waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
-from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import Conflict
-from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.hospitals.models import Hospital
 from tenant_apps.doctors.models import Doctor, TimeOff, Weekday, WeeklyHours
 from tenant_apps.doctors.selectors import AVAILABILITY_MAX_DAYS_AWAY, current_hours, doctor_lock_for_update
+from tenant_apps.doctors.services.facts import doctor_slots_changed
+from tenant_apps.doctors.slots import dates_between
 from tenant_apps.waitlist.backfill import waitlist_slots_changed
 
 MAX_WEEKLY_ROWS = 50
@@ -104,7 +104,7 @@ def schedule_set(*, actor: User, hospital: Hospital, doctor: Doctor, weekly_hour
             created = WeeklyHours.objects.bulk_create(WeeklyHours(doctor=doctor, **row) for row in rows)
     except IntegrityError as exc:
         raise Conflict("availability_conflict", "The schedule changed meanwhile; reload and try again.") from exc
-    bump_after_commit(doctor_version_key(doctor.pk))
+    doctor_slots_changed(hospital=hospital, doctor=doctor)
     waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,
@@ -183,7 +183,7 @@ def time_off_add(
     for appointment in affected:
         appointment_cancel_for_time_off(actor=actor, hospital=hospital, appointment=appointment)
     cancelled = [a.pk for a in affected]
-    bump_after_commit(doctor_version_key(doctor.pk))
+    doctor_slots_changed(hospital=hospital, doctor=doctor, dates=dates_between(start_date, end_date))
     waitlist_slots_changed(hospital=hospital, doctor=doctor)  # withdraws offers of slots the time off took
     audit_record(
         actor=actor,
@@ -208,7 +208,7 @@ def time_off_remove(*, actor: User, hospital: Hospital, doctor: Doctor, time_off
     """
     doctor_lock_for_update(doctor=doctor)
     TimeOff.objects.filter(pk=time_off.pk, doctor=doctor).delete()
-    bump_after_commit(doctor_version_key(doctor.pk))
+    doctor_slots_changed(hospital=hospital, doctor=doctor, dates=dates_between(time_off.start_date, time_off.end_date))
     waitlist_slots_changed(hospital=hospital, doctor=doctor)
     audit_record(
         actor=actor,

@@ -10,8 +10,13 @@ class Command(BaseCommand):
         drift = directory_rebuild()
         self.stdout.write(
             f"{drift.hospitals} hospitals checked; repaired {drift.repaired}: {len(drift.missing)} missing, "
-            f"{len(drift.stale)} stale, {len(drift.orphaned)} orphaned."
+            f"{len(drift.stale)} stale, {len(drift.orphaned)} orphaned, {len(drift.facts)} with stale free-slot facts."
         )
-        for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("orphaned", drift.orphaned)):
+        for label, ids in (
+            ("missing", drift.missing),
+            ("stale", drift.stale),
+            ("orphaned", drift.orphaned),
+            ("facts", drift.facts),
+        ):
             for doctor_id in ids:
                 self.stdout.write(f"  {label}: {doctor_id}")
