@@ -52,14 +52,16 @@ def doctor_entries_relist(*, hospital) -> int:
     )
 
 
-def doctor_entry_lock(*, doctor_id) -> None:
+def doctor_entry_lock(*, doctor_id) -> dt.date | None:
     """Lock a doctor's directory row until the transaction ends, before its free-slot facts are recomputed: writes
     that move one doctor's slots then recompute one after the other, each seeing what the previous one committed.
+    Returns the row's `facts_until` as read under the lock (None: no facts yet, or no row).
 
     FOR NO KEY UPDATE, not FOR UPDATE: booking entries' foreign keys take FOR KEY SHARE on this row, and two
     bookings of one doctor must not deadlock on it.
     """
-    DoctorEntry.objects.select_for_update(no_key=True).filter(doctor_id=doctor_id).values_list("pk").first()
+    rows = DoctorEntry.objects.select_for_update(no_key=True).filter(doctor_id=doctor_id)
+    return rows.values_list("facts_until", flat=True).first()
 
 
 def doctor_facts_write(

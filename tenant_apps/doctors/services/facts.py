@@ -8,8 +8,8 @@ committed row, so the facts never lag a commit.
 
 Facts also go stale by themselves: the first free slot comes inside the booking notice, and at local midnight a
 new day enters the horizon. `facts_refresh_at` on the entry says when; `doctor_facts_refresh_due` (every minute)
-reads the due entries by index and recomputes only today and the new days. Its work grows with the number of
-doctors whose facts expired, never with the number of hospitals.
+reads the due entries by index and recomputes only today, the first free slot's day and the new days. Its work
+grows with the number of doctors whose facts expired, never with the number of hospitals.
 """
 
 import datetime as dt
@@ -50,8 +50,12 @@ def doctor_slots_changed(*, hospital: Hospital, doctor: Doctor, dates: Iterable[
 
 
 def doctor_facts_refresh(*, hospital: Hospital, doctor: Doctor, dates: Iterable[dt.date] | None = None) -> None:
-    """Recompute the doctor's facts on `dates` (None: from today to the horizon), under the directory row's lock."""
-    doctor_entry_lock(doctor_id=doctor.pk)
+    """Recompute the doctor's facts on `dates` (None: from today to the horizon), under the directory row's lock,
+    and on the days the horizon gained since they were last written: whichever write comes first after midnight
+    (a booking may lock the doctor before the periodic refresh, which then skips them) writes `facts_until`, so it
+    must also fill the days up to it.
+    """
+    facts_until = doctor_entry_lock(doctor_id=doctor.pk)
     if doctor.status != DoctorStatus.ACTIVE:
         doctor_facts_clear(doctor_id=doctor.pk)
         return
@@ -59,7 +63,11 @@ def doctor_facts_refresh(*, hospital: Hospital, doctor: Doctor, dates: Iterable[
     local_now = now.astimezone(hospital.zone)
     today = local_now.date()
     last = last_bookable_date(hospital, today)
-    wanted = None if dates is None else sorted({d for d in dates if today <= d <= last})
+    if dates is None or facts_until is None:
+        wanted = None
+    else:
+        gained = dates_between(max(facts_until, today) + dt.timedelta(days=1), last)
+        wanted = sorted({d for d in [*dates, *gained] if today <= d <= last})
     spans = [(today, last)] if wanted is None else _spans(wanted)
     days = []
     for first, final in spans:
@@ -161,13 +169,11 @@ def _refresh_hospital(hospital: Hospital, doctor_ids: list, now: dt.datetime) ->
         if doctor is None:  # not in this schema any more; rebuild_directory removes the row
             DoctorEntry.objects.filter(pk=entry.pk).update(facts_refresh_at=None)
             continue
-        doctor_slots_changed(hospital=hospital, doctor=doctor, dates=_stale_dates(entry, hospital, today))
+        doctor_slots_changed(hospital=hospital, doctor=doctor, dates=_stale_dates(entry, today))
     return len(entries)
 
 
-def _stale_dates(entry: DoctorEntry, hospital: Hospital, today: dt.date) -> list[dt.date] | None:
-    """What time passing changed: today (its first free slot left the notice) and the days the horizon gained."""
-    if entry.facts_until is None:
-        return None
-    gained_from = max(entry.facts_until, today) + dt.timedelta(days=1)
-    return [today, *dates_between(gained_from, last_bookable_date(hospital, today))]
+def _stale_dates(entry: DoctorEntry, today: dt.date) -> list[dt.date]:
+    """What time passing changed: today, and the day of the first free slot, which entered the booking notice (a
+    notice of a day or more puts it on a later day). doctor_facts_refresh adds the days the horizon gained."""
+    return [today] if entry.next_available_date is None else [today, entry.next_available_date]

@@ -8,48 +8,19 @@ import pytest
 from django.utils import timezone
 
 from shared_apps.accounts.tests.factories import PatientFactory
-from shared_apps.directory.models import DoctorDay, DoctorEntry
+from shared_apps.directory.models import DoctorEntry
 from shared_apps.hospitals.policy import last_bookable_date
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.services import appointment_book, appointment_cancel, appointment_reschedule
 from tenant_apps.appointments.tests.helpers import bookable_doctor, future_day
-from tenant_apps.doctors.selectors import doctor_free_slots
 from tenant_apps.doctors.services import doctor_update, schedule_set, time_off_add, time_off_remove
 from tenant_apps.doctors.services.facts import doctor_facts_refresh_due, hospital_policy_change
 from tenant_apps.doctors.tests.factories import admin_of, make_doctor, open_day
+from tenant_apps.doctors.tests.helpers import assert_exact, stored
 from tenant_apps.waitlist.tests.helpers import full_doctor, join, match
 
 pytestmark = pytest.mark.django_db
 REAL_NOW = timezone.now
-
-
-def stored(doctor) -> dict:
-    """The facts as stored: {date: (free slots, first free start)}, and next_available."""
-    days = DoctorDay.objects.filter(doctor_id=doctor.pk).order_by("date")
-    entry = DoctorEntry.objects.get(doctor_id=doctor.pk)
-    return {
-        "days": {d.date: (d.free_slots, d.first_free_at) for d in days},
-        "next": entry.next_available_at,
-    }
-
-
-def recomputed(hospital, doctor) -> dict:
-    """The facts computed afresh over the whole horizon, as the availability API would list the slots."""
-    with hospital_context(hospital):
-        doctor.refresh_from_db()
-        today = timezone.now().astimezone(hospital.zone).date()
-        slots = doctor_free_slots(
-            hospital=hospital, doctor=doctor, date_from=today, date_to=last_bookable_date(hospital, today)
-        )
-    days: dict = {}
-    for slot in slots:
-        count, first = days.get(slot.date, (0, slot.starts_at))
-        days[slot.date] = (count + 1, first)
-    return {"days": days, "next": slots[0].starts_at if slots else None}
-
-
-def assert_exact(hospital, doctor):
-    assert stored(doctor) == recomputed(hospital, doctor)
 
 
 def weekly(hospital, doctor, *rows):
@@ -250,3 +221,33 @@ def test_the_refresh_reads_only_due_doctors(alpha, beta, clock, django_assert_ma
     DoctorEntry.objects.update(facts_refresh_at=None)
     with django_assert_max_num_queries(2):  # the search path, the due query; no hospital visited
         assert doctor_facts_refresh_due() == 0
+
+
+def test_a_booking_before_the_midnight_refresh_still_adds_the_day_the_horizon_gained(alpha, clock):
+    """At midnight the facts of the new last day are due; a booking that locks the doctor first (the refresh then
+    skips the doctor) must add that day itself, or no refresh would until the next midnight."""
+    doctor = make_doctor(alpha)
+    weekly(alpha, doctor, *(hours(weekday) for weekday in range(7)))
+    today = timezone.now().astimezone(alpha.zone).date()
+    horizon_end = last_bookable_date(alpha, today)
+    clock.at(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0, 1), tzinfo=alpha.zone))
+
+    book_at(alpha, doctor, today + dt.timedelta(days=3))
+
+    assert max(stored(doctor)["days"]) == horizon_end + dt.timedelta(days=1)
+    assert_exact(alpha, doctor)
+
+
+def test_the_refresh_moves_next_available_past_a_slot_that_entered_the_notice_on_a_later_day(alpha, clock):
+    """With a booking notice of a day, the first free slot can be tomorrow's: when it enters the notice, the
+    refresh must recompute tomorrow, not only today."""
+    with hospital_context(alpha):
+        alpha = hospital_policy_change(actor=admin_of(alpha), hospital=alpha, min_booking_notice_minutes=1440)
+    doctor, day = bookable_doctor(alpha, days=3, start="09:00", end="10:00")
+    first = dt.datetime.combine(day, dt.time(9), tzinfo=alpha.zone)
+    clock.at(first - dt.timedelta(days=1, seconds=-1))  # the day before, 09:00:01: 09:00 is inside the notice
+
+    doctor_facts_refresh_due()
+
+    assert stored(doctor)["next"] == first + dt.timedelta(minutes=30)
+    assert_exact(alpha, doctor)
