@@ -16,6 +16,7 @@ SUBCOMMANDS = [
     "soak",
     "reminders",
     "waitlist",
+    "search",
 ]
 
 
