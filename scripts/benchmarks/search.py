@@ -9,7 +9,7 @@ they are missing or older than the data (BENCH_REBUILD=1 times one anyway); then
 
 Measured:
 - EXPLAIN (ANALYZE, BUFFERS) of each search's page query (the SQL of doctor_directory_list with the pagination's
-  COUNT(*) OVER () and LIMIT), checked for sequential scans of the directory's tables;
+  total's scalar COUNT subquery and LIMIT), checked for sequential scans of the directory's tables;
 - through gunicorn with wrk, the empty endpoint (/api/ping/) against the search
   (?specialization=&city=&available_on=&ordering=next_available), ?ordering=next_available alone and
   ?available_on= alone: cache off (CATALOG_CACHE_SECONDS=0, targets >= 0.25) and on (300, targets >= 0.50);
@@ -245,11 +245,11 @@ def _shape(day: dt.date) -> dict:
 def _explain(filters: dict) -> dict:
     """EXPLAIN (ANALYZE, BUFFERS) of the page query GET /api/doctors/ runs (PageNumberPagination's first page)."""
     from django.db import connection
-    from django.db.models import Count, Window
 
+    from shared_apps.common.pagination import with_total
     from shared_apps.directory.selectors import doctor_directory_list
 
-    page = doctor_directory_list(**filters).annotate(_total=Window(Count("pk")))[:20]
+    page = with_total(doctor_directory_list(**filters))[:20]
     objects = list(page)  # once to warm the buffers, as a served request would find them
     sql, params = page.query.sql_with_params()
     with connection.cursor() as cursor:

@@ -21,7 +21,7 @@ from shared_apps.notifications.services import notification_queue
 from tenant_apps.appointments.models import HELD, Appointment, AppointmentStatus
 from tenant_apps.appointments.selectors import booking_limit_refusal, no_show_limit_refusal
 from tenant_apps.doctors.models import Doctor
-from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared
+from tenant_apps.doctors.selectors import doctor_free_slots, doctor_lock_shared, doctor_slot_lock
 from tenant_apps.doctors.services.facts import doctor_slots_changed
 from tenant_apps.doctors.slots import local_datetime, slot_end
 from tenant_apps.waitlist.backfill import waitlist_slot_freed
@@ -40,7 +40,8 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
     """The aware start of (date, time) if it is one of the doctor's slots (booked or not); raises otherwise.
 
     Takes a share lock on the doctor's row first, so a schedule change or time off (which lock it for update)
-    cannot commit between this check and the booking's commit.
+    cannot commit between this check and the booking's commit; then the slot's own lock, so writers claiming it
+    take turns (doctor_slot_lock).
     """
     doctor_lock_shared(doctor=doctor)
     doctor.refresh_from_db(fields=["status", "slot_minutes"])
@@ -62,6 +63,7 @@ def _check_slot(*, hospital: Hospital, doctor: Doctor, date: dt.date, time: dt.t
     slots = doctor_free_slots(hospital=hospital, doctor=doctor, date_from=date, date_to=date, busy=[])
     if not any(slot.time == time for slot in slots):
         raise _slot_unavailable()
+    doctor_slot_lock(doctor=doctor, starts_at=starts_at)
     return starts_at
 
 

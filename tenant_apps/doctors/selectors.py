@@ -44,6 +44,21 @@ def doctor_lock_shared(*, doctor: Doctor) -> None:
         cursor.execute(f"SELECT 1 FROM {Doctor._meta.db_table} WHERE id = %s FOR SHARE", [doctor.pk])  # noqa: S608
 
 
+def doctor_slot_lock(*, doctor: Doctor, starts_at: dt.datetime) -> None:
+    """Take the transaction-scoped advisory lock of one slot of the doctor: writers claiming the same slot (a
+    booking, a reschedule onto it) queue here instead of racing into the exclusion constraint.
+
+    The constraint alone is correct but not calm: concurrent INSERTs of one slot each write their index entry, then
+    each waits for the others' transactions, and PostgreSQL breaks those cycles by aborting one with a deadlock
+    (an OperationalError, a 503 to the client). Queued, the next writer sees the winner's committed row and gets the
+    constraint's violation (409 slot_taken). Key: (hash of the doctor, the start in minutes since the epoch); a hash
+    collision only makes two slots queue together.
+    """
+    minutes = int(starts_at.timestamp() // 60)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [f"slot:{doctor.pk}", minutes])
+
+
 def doctor_lock_for_update(*, doctor: Doctor) -> None:
     """Lock the doctor's row FOR UPDATE until the transaction ends: every schedule write does (weekly hours, dated
     windows, time off), so it waits for bookings in flight and bookings after it see what it wrote.
