@@ -25,7 +25,9 @@ import json
 import os
 import time
 
-from scripts.benchmarks.common import analyze, median, table
+import psycopg
+
+from scripts.benchmarks.common import admin_conninfo, analyze, median, table
 from scripts.benchmarks.dataset import DATABASE, grow_weekly_schedules, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
@@ -39,12 +41,16 @@ DIRECTORY_TABLES = ("directory_doctorentry", "directory_doctorday")
 
 
 def run(*, quick: bool = False) -> None:
-    hospitals = 100 if quick else 1000
+    copies = int(os.environ.get("BENCH_SEARCH_COPIES", "0"))
+    hospitals = 100 if quick or copies else 1000
     open_dataset(hospitals=hospitals, doctors_per_hospital=20)
     day = grow_weekly_schedules() + dt.timedelta(days=SEARCH_WEEKDAY)
     leave_added = _grow_leave(day)
     rebuild = _ensure_facts(force=leave_added or os.environ.get("BENCH_REBUILD") == "1")
     analyze()
+    if copies:
+        _measure_reads_on_copies(day, copies, quick=quick)
+        return
     _forget_cached_responses()
     searches = _searches(day)
     shape = _shape(day)
@@ -54,6 +60,12 @@ def run(*, quick: bool = False) -> None:
         f"that day: {shape['available_all']} of {shape['doctors']}; {shape['doctor_days']} DoctorDay rows",
         flush=True,
     )
+    _report_reads(searches, shape, hospitals, day, quick=quick)
+    _report_freshness(day, _freshness(day, _path(searches["search"]), rounds=5 if quick else FRESHNESS_ROUNDS))
+    _report_facts_cost(rebuild, _refresh_cost(due=DUE_DOCTORS // 10 if quick else DUE_DOCTORS))
+
+
+def _report_reads(searches: dict, shape: dict, hospitals: int, day: dt.date, *, quick: bool) -> None:
     _report_plans(searches, {label: _explain(filters) for label, filters in searches.items()})
     table(
         f"search: {hospitals} hospitals, {shape['doctors']} doctors, searched date {day} ({day:%A}); "
@@ -62,8 +74,96 @@ def run(*, quick: bool = False) -> None:
         _throughput(searches, seconds=5 if quick else 15),
     )
     print("targets: uncached >= 0.25 of the empty endpoint, cached >= 0.50 (cache on is how it is deployed)")
-    _report_freshness(day, _freshness(day, _path(searches["search"]), rounds=5 if quick else FRESHNESS_ROUNDS))
-    _report_facts_cost(rebuild, _refresh_cost(due=DUE_DOCTORS // 10 if quick else DUE_DOCTORS))
+
+
+def _measure_reads_on_copies(day: dt.date, copies: int, *, quick: bool) -> None:
+    """BENCH_SEARCH_COPIES=N: the reads (plans, throughput) at N times the 100-hospital set's size, on a copy of its
+    database (<name>_xN) whose public directory rows (hospitals, doctor entries, their days) are repeated N times by
+    SQL. The search reads only those public tables, so this is its full-size workload without building and
+    rebuilding N times the hospital schemas; freshness and the refresh cost, which write through the schemas, are
+    measured on the real set (run without the variable)."""
+    from django.db import connection
+
+    copy = f"{DATABASE}_x{copies}"
+    connection.close()
+    with psycopg.connect(admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{DATABASE}"')
+    connection.settings_dict["NAME"] = copy
+    started = time.perf_counter()
+    _repeat_public_directory(copies)
+    print(f"{copy}: public directory rows repeated {copies}× in {time.perf_counter() - started:.0f} s", flush=True)
+    _forget_cached_responses()
+    searches = _searches(day)
+    shape = _shape(day)
+    _report_reads(searches, shape, shape["hospitals"], day, quick=quick)
+
+
+COPY_SQL = [
+    # Hospitals n = 1 … N-1 of each original: new id, unique slug, schema name, e-mail and registration number.
+    """
+    INSERT INTO hospitals_hospital ({columns})
+    SELECT {values} FROM hospitals_hospital h CROSS JOIN generate_series(1, %(n)s - 1) AS n
+    WHERE h.status = 'approved' AND h.schema_name <> 'public'
+    """,
+    """
+    INSERT INTO directory_doctorentry ({entry_columns})
+    SELECT {entry_values} FROM directory_doctorentry e
+    JOIN hospitals_hospital h ON h.id = e.hospital_id
+    JOIN hospitals_hospital c ON c.slug LIKE h.slug || '-copy-%%'
+    """,
+    """
+    INSERT INTO directory_doctorday (doctor_id, date, free_slots, first_free_time, first_free_at)
+    SELECT md5(d.doctor_id::text || c.slug)::uuid, d.date, d.free_slots, d.first_free_time, d.first_free_at
+    FROM directory_doctorday d
+    JOIN directory_doctorentry e ON e.doctor_id = d.doctor_id
+    JOIN hospitals_hospital h ON h.id = e.hospital_id
+    JOIN hospitals_hospital c ON c.slug LIKE h.slug || '-copy-%%'
+    """,
+]
+COPIED = {  # column -> its value in a copy (h: the original hospital, n: the copy's number, c: the copy)
+    "slug": "h.slug || '-copy-' || n",
+    "schema_name": "left(h.schema_name, 40) || '_copy_' || n",
+    "email": "'copy-' || n || '-' || h.email",
+    "registration_number": "h.registration_number || '-C' || n",
+    "name": "h.name || ' ' || n",
+}
+ENTRY_COPIED = {"doctor_id": "md5(e.doctor_id::text || c.slug)::uuid", "hospital_id": "c.id"}
+
+
+def _repeat_public_directory(copies: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        hospital_columns = _columns(cursor, "hospitals_hospital", exclude={"id"})
+        entry_columns = _columns(cursor, "directory_doctorentry")
+        sql = [
+            COPY_SQL[0].format(
+                columns=", ".join(hospital_columns),
+                values=", ".join(COPIED.get(c, f"h.{c}") for c in hospital_columns),
+            ),
+            COPY_SQL[1].format(
+                entry_columns=", ".join(entry_columns),
+                entry_values=", ".join(ENTRY_COPIED.get(c, f"e.{c}") for c in entry_columns),
+            ),
+            COPY_SQL[2],
+        ]
+        for statement in sql:
+            cursor.execute(statement, {"n": copies})
+    connection.close()
+    with psycopg.connect(
+        admin_conninfo().replace("dbname=postgres", f"dbname={connection.settings_dict['NAME']}"), autocommit=True
+    ) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def _columns(cursor, table_name: str, exclude: frozenset | set = frozenset()) -> list[str]:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s "
+        "ORDER BY ordinal_position",
+        [table_name],
+    )
+    return [name for (name,) in cursor.fetchall() if name not in exclude]
 
 
 def _report_plans(searches: dict[str, dict], plans: dict[str, dict]) -> None:
@@ -228,12 +328,14 @@ def _shape(day: dt.date) -> dict:
     from django.db.models.functions import Upper
 
     from shared_apps.directory.models import DoctorDay, DoctorEntry
+    from shared_apps.hospitals.models import Hospital
 
     listed = DoctorEntry.objects.filter(listed=True)
     matching = listed.annotate(s=Upper("specialization"), c=Upper("city")).filter(
         s=SPECIALIZATION.upper(), c=CITY.upper()
     )
     return {
+        "hospitals": Hospital.objects.approved().count(),
         "doctors": listed.count(),
         "matching": matching.count(),
         "available": matching.filter(days__date=day).count(),
@@ -269,9 +371,11 @@ def _plan_ms(lines: list[str], what: str) -> float:
 
 
 def _throughput(searches: dict[str, dict], *, seconds: int) -> list[list]:
+    from django.db import connection
+
     rows = []
-    for cache_label, cache_seconds in (("off", "0"), ("on", "300")):
-        with gunicorn(DATABASE, env={"CATALOG_CACHE_SECONDS": cache_seconds}):
+    for cache_label, cache_seconds in (("off", "0"), ("on", "300")):  # served from this process's database
+        with gunicorn(connection.settings_dict["NAME"], env={"CATALOG_CACHE_SECONDS": cache_seconds}):
             warm("/api/ping/")
             floor = wrk("/api/ping/", seconds=seconds)
             rows.append(_row(FLOOR, cache_label, floor, floor))
