@@ -14,6 +14,27 @@ DIRECTORY_ORDERINGS = {
 }
 
 
+# What a directory row shows (tenant_apps.doctors.apis.directory_row): the page reads these columns only, not the
+# hospital's whole row (its policy, address, contact, …).
+DIRECTORY_COLUMNS = (
+    "doctor_id",
+    "hospital_id",
+    "name",
+    "specialization",
+    "fee",
+    "slot_minutes",
+    "status",
+    "next_available_date",
+    "next_available_time",
+    "next_available_at",
+    "hospital__id",
+    "hospital__name",
+    "hospital__city",
+    "hospital__logo",
+    "hospital__timezone",
+)
+
+
 def doctor_directory_list(
     *,
     hospital_id: int | None = None,
@@ -28,7 +49,7 @@ def doctor_directory_list(
 
     Filters on the entry and its free-slot facts alone (`listed`, partial indexes, DoctorDay's unique index).
     """
-    entries = DoctorEntry.objects.filter(listed=True).select_related("hospital")
+    entries = DoctorEntry.objects.filter(listed=True).select_related("hospital").only(*DIRECTORY_COLUMNS)
     if available_on is not None:
         entries = entries.filter(Exists(DoctorDay.objects.filter(doctor_id=OuterRef("doctor_id"), date=available_on)))
     if hospital_id is not None:
