@@ -1,5 +1,7 @@
 import re
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,6 +47,22 @@ class LocalTimeField(serializers.TimeField):
         # Django's parse_time silently drops an offset ("09:00+01:00" → 09:00): accept HH:MM only.
         if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
             self.fail("local")
+        return super().to_internal_value(value)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant with its offset ("2026-12-06T09:30:00Z", "…+05:30"); a naive time is ambiguous and
+    refused. In a query string, write the offset's "+" as %2B (a bare "+" reads as a space), or use "Z"."""
+
+    default_error_messages = {"naive": "Give an ISO 8601 date and time with an offset, e.g. 2026-12-06T09:30:00Z."}
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible, e.g. month 13
+            parsed = None
+        if parsed is None or timezone.is_naive(parsed):
+            self.fail("naive")
         return super().to_internal_value(value)
 
 

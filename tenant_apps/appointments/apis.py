@@ -17,7 +17,13 @@ from shared_apps.common.links import media_url
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
 from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
-from shared_apps.common.validation import LocalTimeField, StrictCharField, StrictDateField, validated
+from shared_apps.common.validation import (
+    LocalTimeField,
+    StrictCharField,
+    StrictDateField,
+    StrictDateTimeField,
+    validated,
+)
 from shared_apps.directory.models import CancelledBy
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.calendar import CalendarRenderer, appointment_ics
@@ -159,6 +165,7 @@ class PatientBookingOutput(serializers.Serializer):
     ends_at = serializers.DateTimeField()
     hospital = AppointmentHospital()
     doctor = AppointmentDoctor()
+    updated_at = serializers.DateTimeField(help_text="When the row last changed (booked, moved, cancelled, …).")
 
 
 def patient_booking_row(entry) -> dict:
@@ -174,6 +181,7 @@ def patient_booking_row(entry) -> dict:
         "ends_at": entry.ends_at.astimezone(zone).isoformat(timespec="seconds"),
         "hospital": {"id": hospital.pk, "name": hospital.name, "logo_url": media_url(hospital.logo)},
         "doctor": {"id": str(doctor.doctor_id), "name": doctor.name, "specialization": doctor.specialization},
+        "updated_at": entry.updated_at.isoformat(),
     }
 
 
@@ -223,13 +231,21 @@ class PatientAppointmentListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
+        updated_since = StrictDateTimeField(
+            required=False,
+            help_text="Delta sync: only rows changed after this instant (ISO 8601 with an offset), cancelled ones "
+            "included, oldest change first.",
+        )
 
     @extend_schema(
         operation_id="appointments_user",
         parameters=[FilterSerializer, *PAGE_PARAMETERS],
         responses={200: PatientBookingOutput(many=True), **error_responses(400, 401, 403, 404)},
         description="The signed-in patient's appointments in every hospital. `upcoming`: booked and not yet "
-        "started, soonest first; `past`: everything else, latest first.",
+        "started, soonest first; `past`: everything else, latest first. Delta sync: `updated_since` returns the "
+        "rows changed after that instant (cancelled ones included) in the order they changed; pass the largest "
+        "`updated_at` you hold minus a minute (a change is stamped when it is made and visible when its transaction "
+        "commits) and upsert the rows by `id`, so a row seen twice is harmless.",
     )
     def get(self, request):
         def build():  # on a cache miss only

@@ -86,9 +86,19 @@ def appointment_list_for_staff(
     return appointments.order_by("starts_at", "id")
 
 
-def booking_list_for_patient(*, user: User, when: str = "") -> QuerySet[BookingEntry]:
-    """The patient's appointments in every hospital, from the directory: one query whatever the hospital count."""
+def booking_list_for_patient(
+    *, user: User, when: str = "", updated_since: dt.datetime | None = None
+) -> QuerySet[BookingEntry]:
+    """The patient's appointments in every hospital, from the directory: one query whatever the hospital count.
+
+    `updated_since`: only the rows changed after that instant, in the order they changed (delta sync)."""
     entries = BookingEntry.objects.filter(patient=user).select_related("hospital", "doctor")
+    if updated_since is not None:
+        return _when(entries.filter(updated_at__gt=updated_since), when).order_by("updated_at", "appointment_id")
+    return _when(entries, when)
+
+
+def _when(entries: QuerySet[BookingEntry], when: str) -> QuerySet[BookingEntry]:
     now = timezone.now()
     if when == "upcoming":
         return entries.filter(starts_at__gte=now, status=AppointmentStatus.BOOKED).order_by(
