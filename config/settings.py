@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "shared_apps.common.middleware.RequestSizeLimitMiddleware",
     "shared_apps.audit.context.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # ETag on every GET that has none (cached responses bring theirs) and 304 for a matching If-None-Match.
+    "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
     "shared_apps.common.middleware.DashboardNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
