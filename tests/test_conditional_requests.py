@@ -37,10 +37,9 @@ def _paths(booked, alpha):
 
 
 @pytest.mark.parametrize("cache", ["off", "on"])
-def test_every_list_and_detail_answers_304_to_its_own_etag(as_user, alpha, patient, booked, settings, cache):
+def test_every_list_and_detail_answers_304_to_its_own_etag(request, as_user, alpha, patient, booked, cache):
     if cache == "on":
-        settings.CATALOG_CACHE_SECONDS = settings.MY_APPOINTMENTS_CACHE_SECONDS = 60
-        settings.AVAILABILITY_CACHE_SECONDS = 60
+        request.getfixturevalue("caches_on")
     client = as_user(patient)
     for path in _paths(booked, alpha):
         first = client.get(path)

@@ -128,7 +128,18 @@ def test_the_patient_sees_their_bookings_across_hospitals_in_one_query(as_user, 
     assert body["count"] == 2
     assert {row["hospital"]["name"] for row in body["results"]} == {"Alpha General", "Beta Clinic"}
     row = body["results"][0]
-    assert set(row) == {"id", "status", "cancelled_by", "date", "time", "starts_at", "ends_at", "hospital", "doctor"}
+    assert set(row) == {
+        "id",
+        "status",
+        "cancelled_by",
+        "date",
+        "time",
+        "starts_at",
+        "ends_at",
+        "hospital",
+        "doctor",
+        "updated_at",
+    }
     assert set(row["doctor"]) == {"id", "name", "specialization"}
     assert len([q for q in queries.captured_queries if "directory_bookingentry" in q["sql"]]) == 1
     assert client.get("/api/appointments/user/", {"when": "past"}).json()["count"] == 0
