@@ -63,7 +63,7 @@ class StrictDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is None or timezone.is_naive(parsed):
             self.fail("naive")
-        return super().to_internal_value(value)
+        return super().to_internal_value(parsed)  # parsed once: DRF only applies the time zone to a datetime
 
 
 class StrictDateField(serializers.DateField):
