@@ -5,6 +5,7 @@ and leave their hospital deactivated afterwards.
 """
 
 import datetime as dt
+import threading
 import time
 import uuid
 
@@ -44,8 +45,12 @@ def test_the_database_refuses_overlapping_weekly_hours_written_by_two_transactio
     with django_db_blocker.unblock():
         doctor = make_doctor(ward["hospital"])
 
-        def insert(start, end):
+        first_written = threading.Event()
+
+        def insert(start, end, *, after=None, then=None):
             def call():
+                if after is not None:
+                    assert after.wait(10)
                 with hospital_context(ward["hospital"]), transaction.atomic():
                     WeeklyHours.objects.create(
                         doctor=doctor,
@@ -54,15 +59,25 @@ def test_the_database_refuses_overlapping_weekly_hours_written_by_two_transactio
                         end_time=end,
                         valid_from=dt.date(2030, 1, 1),
                     )
-                    time.sleep(0.2)  # both inserts are in flight before either commits
+                    if then is not None:
+                        then.set()
+                    time.sleep(0.2)  # the second insert is in flight, waiting on this uncommitted row
                 return "saved"
 
             return call
 
-        results = in_parallel([insert(dt.time(9), dt.time(12)), insert(dt.time(11), dt.time(13))])
+        # The second writes only once the first's row is in (uncommitted): had both rows reached the index together,
+        # each would wait for the other and PostgreSQL would end one with a deadlock instead of the refusal under test.
+        results = in_parallel(
+            [
+                insert(dt.time(9), dt.time(12), then=first_written),
+                insert(dt.time(11), dt.time(13), after=first_written),
+            ]
+        )
 
-        assert sorted(map(type, results), key=str) == sorted([str, IntegrityError], key=str), results
-        error = next(r for r in results if isinstance(r, IntegrityError))
+        assert results[0] == "saved", results
+        assert isinstance(results[1], IntegrityError), results
+        error = results[1]
         assert error.__cause__.diag.constraint_name == "doctors_weekly_no_overlap"
         with hospital_context(ward["hospital"]):
             assert WeeklyHours.objects.filter(doctor=doctor).count() == 1
