@@ -20,5 +20,8 @@ app.conf.beat_schedule = {
     # Free-slot facts of the directory: next_available moves past slots now inside the booking notice, and each
     # local midnight adds the day the horizon gained. Reads only the due doctors (dir_doctor_refresh_idx).
     "refresh-free-slot-facts": {"task": "tenant_apps.doctors.tasks.doctor_facts_refresh_all", "schedule": 60.0},
+    # Live updates: events whose after-commit publish was lost get their ids; the log keeps EVENTS_RETENTION_HOURS.
+    "publish-pending-events": {"task": "shared_apps.events.tasks.events_publish_pending", "schedule": 60.0},
+    "prune-old-events": {"task": "shared_apps.events.tasks.events_prune_old", "schedule": 3600.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

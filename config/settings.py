@@ -50,6 +50,7 @@ SHARED_APPS = [
     "shared_apps.audit",
     "shared_apps.notifications",
     "shared_apps.directory",
+    "shared_apps.events",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -159,6 +160,28 @@ RATELIMIT_FAIL_OPEN = True
 LOCAL_CACHE_ONLY = env("CACHE_BACKEND", default="redis") == "locmem"  # scripts/run on a machine without Redis
 if LOCAL_CACHE_ONLY:
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+# Live updates (shared_apps/events) ---------------------------------------------------------------------------------
+
+# The streams' fan-out across web processes: channels-redis groups (a capacity-bounded list per stream, so a slow
+# stream's wake-ups are dropped, never piled up; the stream reads the event log itself).
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)],
+            "prefix": env("CACHE_KEY_PREFIX", default="rhms") + ":events",
+            "capacity": 100,
+            "expiry": 60,
+        },
+    }
+}
+if LOCAL_CACHE_ONLY:  # one process only: scripts/run without Redis serves one web worker
+    CHANNEL_LAYERS["default"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+EVENTS_RETENTION_HOURS = max(24, env.int("EVENTS_RETENTION_HOURS", default=48))
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=20)
+# A stream whose write waits this long (its client reads nothing) is dropped; the client resumes from the log.
+EVENTS_WRITE_TIMEOUT_SECONDS = env.float("EVENTS_WRITE_TIMEOUT_SECONDS", default=30)
 
 # Accounts and passwords -------------------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ urlpatterns = [
     path("api/doctors/", include("tenant_apps.doctors.urls")),
     path("api/appointments/", include("tenant_apps.appointments.urls")),
     path("api/waitlist/", include("tenant_apps.waitlist.urls")),
+    # Served live by config/asgi.py; this view answers where no ASGI server runs (shared_apps/events/apis.py).
+    path("api/events/", include("shared_apps.events.urls")),
     path("", include("shared_apps.accounts.urls_html")),
     path("", include("shared_apps.hospitals.urls_html")),
 ]

@@ -10,6 +10,8 @@ from shared_apps.accounts.selectors import user_get_by_email
 from shared_apps.accounts.tokens import set_password_tokens, uid_for, user_from_uid
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import ApplicationError
+from shared_apps.events import groups as event_groups
+from shared_apps.events.services import streams_close_after_commit
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 
@@ -104,6 +106,8 @@ def membership_set_active(*, user: User, hospital, active: bool) -> None:
     if active and HospitalMembership.objects.filter(user=user, is_active=True).exclude(hospital=hospital).exists():
         return
     memberships.update(is_active=active)
+    if not active:
+        streams_close_after_commit(event_groups.user(user.pk))  # their staff streams read this hospital
 
 
 def password_link_send(*, user: User, template: str, hospital=None) -> None:
@@ -185,7 +189,8 @@ def user_sign_ins_end(*, user: User) -> int:
 
     Called in the transaction that sets their password or deactivates them, so whoever held a token or a
     session cookie before must sign in again. Access tokens are short-lived and checked against `is_active`.
-    Returns how many tokens and sessions were ended. Side effects: none besides those rows (the caller audits).
+    Their open event streams end after commit. Returns how many tokens and sessions were ended. Side effects: none
+    besides those rows and streams (the caller audits).
     """
     from django.contrib.auth import SESSION_KEY
     from django.contrib.sessions.models import Session
@@ -202,6 +207,7 @@ def user_sign_ins_end(*, user: User) -> int:
         s.pk for s in Session.objects.filter(expire_date__gt=now) if s.get_decoded().get(SESSION_KEY) == str(user.pk)
     ]
     Session.objects.filter(pk__in=sessions).delete()
+    streams_close_after_commit(event_groups.user(user.pk))
     return len(revoked) + len(sessions)
 
 

@@ -15,6 +15,8 @@ from shared_apps.directory.cache import catalog_changed
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.directory.reminders import reminders_rearm_hospital
 from shared_apps.directory.services import doctor_entries_relist
+from shared_apps.events import groups as event_groups
+from shared_apps.events.services import streams_close_after_commit
 from shared_apps.hospitals.logos import logo_clean
 from shared_apps.hospitals.models import DNS_LABEL, PUBLIC_SCHEMA, Domain, Hospital, HospitalStatus
 from shared_apps.hospitals.policy import policy_clean
@@ -287,6 +289,8 @@ def hospital_set_active(*, actor: User, hospital: Hospital, active: bool) -> Hos
         return hospital
     hospital.is_active = active
     hospital.save(update_fields=["is_active"])
+    if not active:
+        streams_close_after_commit(event_groups.staff(hospital.pk))
     doctor_entries_relist(hospital=hospital)
     action = "hospital.reactivated" if active else "hospital.deactivated"
     audit_record(actor=actor, action=action, entity="hospital", entity_id=hospital.pk, hospital=hospital)

@@ -14,6 +14,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry
 from shared_apps.directory.reminders import reminders_arm, reminders_disarm
 from shared_apps.directory.services import booking_entry_create, booking_entry_move
+from shared_apps.events.services import event_record
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import cancellation_deadline, earliest_bookable, last_bookable_date
 from shared_apps.notifications.models import Channel
@@ -158,10 +159,32 @@ def _booking_recorded(*, actor: User, hospital: Hospital, appointment: Appointme
     booking_entry_create(appointment=appointment, hospital=hospital)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     _slots_changed(hospital, appointment, appointment.appointment_date)
-    audit_record(
-        actor=actor, action="appointment.booked", entity="appointment", entity_id=appointment.pk, hospital=hospital
-    )
+    _appointment_changed(actor, hospital, appointment, "booked")
     _notify(hospital, appointment, "appointment_booked", recipients=_booking_recipients(appointment))
+
+
+def _appointment_changed(
+    actor: User, hospital: Hospital, appointment: Appointment, name: str, metadata: dict | None = None
+) -> None:
+    """What every change of an appointment's state records in its transaction: the audit entry
+    (`appointment.<name>`) and the live event for its patient, its doctor and the hospital's admins."""
+    action = f"appointment.{name}"
+    audit_record(
+        actor=actor, action=action, entity="appointment", entity_id=appointment.pk, hospital=hospital, metadata=metadata
+    )
+    event_record(
+        type=action,
+        hospital_id=hospital.pk,
+        patient_id=appointment.patient_id,
+        doctor_user_id=appointment.doctor.user_id,
+        data={
+            "id": str(appointment.pk),
+            "hospital_id": hospital.pk,
+            "doctor_id": str(appointment.doctor_id),
+            "status": appointment.status,
+            "starts_at": appointment.starts_at.astimezone(hospital.zone).isoformat(timespec="seconds"),
+        },
+    )
 
 
 def _conflict_from(exc: IntegrityError) -> Conflict:
@@ -247,9 +270,7 @@ def appointment_cancel(
     reminders_disarm(appointment_id=appointment.pk)
     _slots_changed(hospital, appointment, appointment.appointment_date)
     waitlist_slot_freed(hospital=hospital, doctor=appointment.doctor, starts_at=appointment.starts_at)
-    audit_record(
-        actor=actor, action="appointment.cancelled", entity="appointment", entity_id=appointment.pk, hospital=hospital
-    )
+    _appointment_changed(actor, hospital, appointment, "cancelled")
     if by_patient:
         recipients = [(Channel.EMAIL, appointment.doctor.email, "doctor")]
     else:
@@ -294,9 +315,7 @@ def appointment_complete(*, actor: User, hospital: Hospital, appointment: Appoin
     )
     reminders_disarm(appointment_id=appointment.pk)
     _bookings_changed(appointment)  # its slot is in the past: no free slot moved
-    audit_record(
-        actor=actor, action="appointment.completed", entity="appointment", entity_id=appointment.pk, hospital=hospital
-    )
+    _appointment_changed(actor, hospital, appointment, "completed")
     return appointment
 
 
@@ -352,12 +371,11 @@ def appointment_reschedule(
     reminders_disarm(appointment_id=appointment.pk)
     reminders_arm(hospital=hospital, appointment_id=appointment.pk, starts_at=appointment.starts_at)
     waitlist_slot_freed(hospital=hospital, doctor=doctor, starts_at=old_starts_at)
-    audit_record(
-        actor=actor,
-        action="appointment.rescheduled",
-        entity="appointment",
-        entity_id=appointment.pk,
-        hospital=hospital,
+    _appointment_changed(
+        actor,
+        hospital,
+        appointment,
+        "rescheduled",
         metadata={"from": old_starts_at.isoformat(), "to": appointment.starts_at.isoformat()},
     )
     _notify(hospital, appointment, "appointment_rescheduled", recipients=_booking_recipients(appointment))
@@ -386,7 +404,5 @@ def appointment_mark_no_show(*, actor: User, hospital: Hospital, appointment: Ap
     )
     _bookings_changed(appointment)  # its slot is in the past: no free slot moved
     reminders_disarm(appointment_id=appointment.pk)
-    audit_record(
-        actor=actor, action="appointment.no_show", entity="appointment", entity_id=appointment.pk, hospital=hospital
-    )
+    _appointment_changed(actor, hospital, appointment, "no_show")
     return appointment

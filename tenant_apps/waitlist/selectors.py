@@ -33,6 +33,17 @@ def waitlist_entry_get_for(*, user: User, entry_id) -> WaitlistEntry:
     return entry
 
 
+def offer_shape(zone, starts_at: dt.datetime, expires_at: dt.datetime) -> dict:
+    """The contract's `offer`: the held slot's local date and time, and its start and expiry with offset."""
+    local_start = starts_at.astimezone(zone)
+    return {
+        "date": local_start.date().isoformat(),
+        "time": local_start.strftime("%H:%M"),
+        "starts_at": local_start.isoformat(timespec="seconds"),
+        "expires_at": expires_at.astimezone(zone).isoformat(timespec="seconds"),
+    }
+
+
 def waitlist_row(listing: WaitlistListing, *, now: dt.datetime | None = None) -> dict:
     """The contract's entry shape. An offer past its expiry reads as gone (the entry waiting again, no offer) even
     before the sweep releases it."""
@@ -43,12 +54,7 @@ def waitlist_row(listing: WaitlistListing, *, now: dt.datetime | None = None) ->
         if listing.offer_expires_at <= now:
             status = WaitlistStatus.WAITING
         else:
-            offer = {
-                "date": listing.offer_date.isoformat(),
-                "time": listing.offer_time.strftime("%H:%M"),
-                "starts_at": listing.offer_starts_at.astimezone(zone).isoformat(timespec="seconds"),
-                "expires_at": listing.offer_expires_at.astimezone(zone).isoformat(timespec="seconds"),
-            }
+            offer = offer_shape(zone, listing.offer_starts_at, listing.offer_expires_at)
     return {
         "id": str(listing.entry_id),
         "doctor_id": str(listing.doctor_id),

@@ -22,6 +22,7 @@ from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import Conflict
 from shared_apps.directory.models import BookingEntry, WaitlistListing
+from shared_apps.events.services import event_record
 from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
@@ -34,6 +35,7 @@ from tenant_apps.doctors.services.facts import doctor_slots_changed
 from tenant_apps.doctors.slots import Slot
 from tenant_apps.waitlist.backfill import waitlist_slots_changed
 from tenant_apps.waitlist.models import ACTIVE, WaitlistEntry, WaitlistStatus
+from tenant_apps.waitlist.selectors import offer_shape
 
 logger = logging.getLogger(__name__)
 
@@ -308,16 +310,19 @@ def waitlist_match(*, hospital: Hospital, doctor: Doctor) -> list[WaitlistEntry]
             # slot never offered to it again); the entry itself ends only after date_to.
             _release_hold(hospital, entry, status=WaitlistStatus.WAITING, decline=True, lapsed=True)
             _audit_system(hospital, entry, "waitlist.offer_expired")
+            _waitlist_event(hospital, entry, "waitlist.expired")
             _notify_change(hospital, entry, "offer_expired")
             if entry.date_to >= today:
                 waiting.append(entry)
             else:
                 _release_hold(hospital, entry, status=WaitlistStatus.EXPIRED)
                 _audit_system(hospital, entry, "waitlist.expired")
+                _waitlist_event(hospital, entry, "waitlist.expired", offer=False)
                 _notify_change(hospital, entry, "expired")
         elif entry.date_to < today:
             _release_hold(hospital, entry, status=WaitlistStatus.EXPIRED)
             _audit_system(hospital, entry, "waitlist.expired")
+            _waitlist_event(hospital, entry, "waitlist.expired", offer=False)
             _notify_change(hospital, entry, "expired")
         elif entry.status == WaitlistStatus.OFFERED and (entry.hold is None or entry.hold.starts_at not in in_schedule):
             _release_hold(hospital, entry, status=WaitlistStatus.WAITING)
@@ -422,6 +427,7 @@ def _hold(hospital: Hospital, doctor: Doctor, entry: WaitlistEntry, slot: Slot, 
     _sync_listing(entry)
     doctor_slots_changed(hospital=hospital, doctor=doctor, dates=[slot.date])
     _audit_system(hospital, entry, "waitlist.offered", starts_at=slot.starts_at.isoformat())
+    _waitlist_event(hospital, entry, "waitlist.offered")
     _notify_offer(hospital, entry)
     return True
 
@@ -434,6 +440,17 @@ def _audit_system(hospital: Hospital, entry: WaitlistEntry, action: str, **metad
         entity_id=entry.pk,
         hospital=hospital,
         metadata={"patient_id": entry.patient_id, **metadata},
+    )
+
+
+def _waitlist_event(hospital: Hospital, entry: WaitlistEntry, type: str, *, offer: bool = True) -> None:
+    """The live event of an offer made or lapsed (`offer`: the slot in question) or of an entry that ended unserved
+    (offer null), to its patient and the hospital's admins."""
+    shown = None
+    if offer and entry.offer_starts_at is not None:
+        shown = offer_shape(hospital.zone, entry.offer_starts_at, entry.offer_expires_at)
+    event_record(
+        type=type, hospital_id=hospital.pk, patient_id=entry.patient_id, data={"id": str(entry.pk), "offer": shown}
     )
 
 

@@ -5,7 +5,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
 from shared_apps.common.outage import database_outage_response, is_database_outage
-from shared_apps.hospitals.models import Hospital, HospitalStatus
+from shared_apps.hospitals.models import Domain, Hospital, HospitalStatus
 
 
 class HospitalMiddleware(TenantMainMiddleware):
@@ -26,11 +26,21 @@ class HospitalMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
         base = settings.BASE_DOMAIN
         if hostname != base and hostname.endswith("." + base):
-            domain = domain_model.objects.select_related("tenant").get(
-                domain=hostname, tenant__status=HospitalStatus.APPROVED, tenant__is_active=True
-            )
-            return domain.tenant
+            hospital = hospital_for_host(hostname)
+            if hospital is None:
+                raise domain_model.DoesNotExist
+            return hospital
         return _platform_tenant()
+
+
+def hospital_for_host(hostname: str) -> Hospital | None:
+    """The approved, active hospital served on this subdomain, or None."""
+    domain = (
+        Domain.objects.select_related("tenant")
+        .filter(domain=hostname, tenant__status=HospitalStatus.APPROVED, tenant__is_active=True)
+        .first()
+    )
+    return None if domain is None else domain.tenant
 
 
 def _platform_tenant() -> Hospital:

@@ -25,6 +25,7 @@ from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.cache import free_slots_changed
 from shared_apps.directory.models import DoctorDay, DoctorEntry
 from shared_apps.directory.services import doctor_entry_lock, doctor_facts_clear, doctor_facts_write
+from shared_apps.events.services import event_record
 from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.policy import last_bookable_date
 from shared_apps.hospitals.services import hospital_update_policy
@@ -42,11 +43,19 @@ SLOT_POLICY = ("min_booking_notice_minutes", "booking_horizon_days")
 def doctor_slots_changed(*, hospital: Hospital, doctor: Doctor, dates: Iterable[dt.date] | None = None) -> None:
     """After a write that moved the doctor's free slots on `dates` (local dates; None: any date): recompute their
     directory facts in this transaction. Side effects: the doctor's availability and the directory caches are
-    invalidated after commit.
+    invalidated after commit; a `slots.changed` event (dates null: any date) goes to the hospital's admins and the
+    doctor.
     """
+    dates = None if dates is None else sorted(set(dates))
     doctor_facts_refresh(hospital=hospital, doctor=doctor, dates=dates)
     bump_after_commit(doctor_version_key(doctor.pk))
     free_slots_changed()
+    event_record(
+        type="slots.changed",
+        hospital_id=hospital.pk,
+        doctor_user_id=doctor.user_id,
+        data={"doctor_id": str(doctor.pk), "dates": None if dates is None else [d.isoformat() for d in dates]},
+    )
 
 
 def doctor_facts_refresh(*, hospital: Hospital, doctor: Doctor, dates: Iterable[dt.date] | None = None) -> None:
