@@ -116,34 +116,37 @@ def as_user():
 
 
 @pytest.fixture(scope="module")
-def project_server(django_db_setup, django_db_blocker):
-    """The whole project (both URL confs, static files) served on 127.0.0.1:<port> by a thread; yields the port.
+def served_project(django_db_setup, django_db_blocker):
+    """The whole project (both URL confs, the event streams, static files) served over ASGI by uvicorn in a thread,
+    on 127.0.0.1 (shared_apps/common/tests/served.py); yields the ServedProject (its port; stop() and start() to
+    restart it).
 
     Not pytest-django's `live_server`: that one makes tests transactional and flushes every table afterwards,
     which would delete the session's `alpha` and `beta` hospitals that all other tests build on. The server sees
     committed data only: what a module fixture wrote, or what was sent through HTTP. Database access stays
     unblocked while the module runs: the server thread needs it.
     """
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.db import connection
-    from django.test.testcases import LiveServerThread
+
+    from shared_apps.common.tests.served import ServedProject
 
     if not connection.settings_dict["NAME"].startswith("test_"):
         # pytest-django creates the test database only if a selected test is marked django_db (or uses `db`).
         raise RuntimeError("Tests against the served project must run on the test database: mark them django_db.")
     with django_db_blocker.unblock():
-        # Server threads keep a client's connection alive across requests, and with it their database connection
-        # (CONN_MAX_AGE): closed after each request instead, none is still open when the test database is dropped.
+        # Connections of the server's threads are closed after each request, so none is still open when the test
+        # database is dropped.
         database = connection.settings_dict  # shared by every thread's connection
         max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)  # any free port
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
+        served = ServedProject().start()
         try:
-            yield server.port
+            yield served
         finally:
-            server.terminate()
+            served.stop()
             database["CONN_MAX_AGE"] = max_age
+
+
+@pytest.fixture(scope="module")
+def project_server(served_project):
+    """The served project's port."""
+    return served_project.port

@@ -19,6 +19,9 @@ _DEFAULTS = {
 # Its own Redis database (TEST_REDIS_URL, as in scripts/test; never REDIS_URL): the tests clear the cache, so never
 # a developer's cache or queue.
 os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The event streams' channel layer in the database below it: clearing the cache between tests leaves it alone.
+_redis_base, _, _redis_db = os.environ["REDIS_URL"].rpartition("/")
+os.environ.setdefault("CHANNEL_LAYER_REDIS_URL", f"{_redis_base}/{(int(_redis_db or 0) - 1) % 16}")
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 

@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from shared_apps.common.schema import error_responses
 from shared_apps.events.access import StreamRefused
-from shared_apps.events.selectors import audience_for, events_after, events_may_be_gone
-from shared_apps.events.streams import frames, last_event_id, opening
+from shared_apps.events.selectors import audience_for, events_after, events_may_be_gone, latest_event_id
+from shared_apps.events.streams import frames, last_event_id, opening, resume_marker
 
 STREAM_DESCRIPTION = """
 Server-Sent Events (`text/event-stream`) for the signed-in user: a patient gets the events about them, a hospital
@@ -83,7 +83,10 @@ class EventStreamApi(APIView):
             after = last_event_id(request.headers.get("Last-Event-ID", "").encode())
         except StreamRefused as refusal:
             return HttpResponse(refusal.json, status=refusal.status, content_type="application/json")
-        body = opening(reset=events_may_be_gone(after)) + frames(events_after(audience, after))
+        if after is None:  # a new client: nothing missed yet; the next request resumes from here
+            body = opening(reset=False) + resume_marker(latest_event_id())
+        else:
+            body = opening(reset=events_may_be_gone(after)) + frames(events_after(audience, after))
         return HttpResponse(
             body, content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-store"}
         )

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Min, Q
+from django.db.models import Max, Min, Q
 
 from shared_apps.accounts.access import staff_access
 from shared_apps.accounts.models import Role, User
@@ -64,6 +64,11 @@ def events_after(audience: Audience, after: int, limit: int = READ_BATCH) -> lis
         .order_by("stream_id")
         .only("stream_id", "type", "data")[:limit]
     )
+
+
+def latest_event_id() -> int:
+    """The newest published event's stream id (0: none yet): where a new client's stream starts."""
+    return Event.objects.aggregate(latest=Max("stream_id"))["latest"] or 0
 
 
 def events_may_be_gone(after: int) -> bool:

@@ -25,7 +25,7 @@ from django.db import close_old_connections
 from shared_apps.common import outage
 from shared_apps.common.outage import is_database_outage
 from shared_apps.events.access import Grant, StreamRefused, bearer_grant, seconds_left, session_grant
-from shared_apps.events.selectors import READ_BATCH, events_after, events_may_be_gone
+from shared_apps.events.selectors import READ_BATCH, events_after, events_may_be_gone, latest_event_id
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,17 @@ def opening(*, reset: bool) -> bytes:
     return head + frame(None, "stream.reset", {"reason": "events_expired"}) if reset else head
 
 
-def last_event_id(raw: bytes) -> int:
-    """The Last-Event-ID header's value (0 when absent); StreamRefused (400) unless it is an id."""
+def resume_marker(stream_id: int) -> bytes:
+    """An id with no event: the client's Last-Event-ID becomes `stream_id` (the SSE spec sets it before it
+    discards an event without data), so a client that has seen no event yet still resumes from here."""
+    return f"id: {stream_id}\n\n".encode()
+
+
+def last_event_id(raw: bytes) -> int | None:
+    """The Last-Event-ID header's value (None when absent); StreamRefused (400) unless it is an id."""
     raw = raw.strip()
     if not raw:
-        return 0
+        return None
     if not raw.isdigit() or len(raw) > 18:
         raise StreamRefused(400, "invalid", "Last-Event-ID must be an event id this stream sent.")
     return int(raw)
@@ -113,7 +119,7 @@ class EventStream(AsyncHttpConsumer):
         if self.scope["method"] != "GET":
             raise StreamRefused(405, "method_not_allowed", f'Method "{self.scope["method"]}" not allowed.')
         headers = dict(self.scope["headers"])
-        self.last_id = last_event_id(headers.get(b"last-event-id", b""))
+        resume_after = last_event_id(headers.get(b"last-event-id", b""))
         try:
             grant: Grant = await _in_thread(type(self).grant)(headers)
         except Exception as exc:
@@ -125,8 +131,14 @@ class EventStream(AsyncHttpConsumer):
         open_streams += 1
         for group in [*self.audience.wake_groups, *self.audience.control_groups]:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.send_headers(headers=SSE_HEADERS)
-        await self.write(opening(reset=await _in_thread(events_may_be_gone)(self.last_id)))
+        if resume_after is None:  # a new client: what happens from now on (and its resume point, should it drop)
+            self.last_id = await _in_thread(latest_event_id)()  # before the headers: nothing it causes is skipped
+            await self.send_headers(headers=SSE_HEADERS)
+            await self.write(opening(reset=False) + resume_marker(self.last_id))
+        else:
+            self.last_id = resume_after
+            await self.send_headers(headers=SSE_HEADERS)
+            await self.write(opening(reset=await _in_thread(events_may_be_gone)(resume_after)))
         self.ticker = asyncio.create_task(self.tick(seconds_left(grant)))
         await self.send_missed()
 
