@@ -8,6 +8,7 @@ and ends, so an EventSource client still gets every event, a reconnect (`retry:`
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from shared_apps.common.schema import error_responses
 from shared_apps.events.access import StreamRefused
 from shared_apps.events.selectors import audience_for, events_after, events_may_be_gone, latest_event_id
+from shared_apps.events.services import EVENT_TYPES
 from shared_apps.events.streams import frames, last_event_id, opening, resume_marker
 
 STREAM_DESCRIPTION = """
@@ -45,6 +47,18 @@ in order, none twice. Events are published only after their change commits.
 """
 
 
+STREAM_NOTICES = ("stream.reset", "stream.end")
+
+
+class StreamEvent(serializers.Serializer):
+    """One event of the stream, as an SSE client parses it (`data` is a JSON document; see the description)."""
+
+    id = serializers.CharField(required=False, help_text="Increasing; absent on the stream's own notices.")
+    event = serializers.ChoiceField(choices=sorted(EVENT_TYPES) + list(STREAM_NOTICES))
+    data = serializers.CharField(help_text="JSON: the event's payload.")
+    retry = serializers.IntegerField(required=False, help_text="Reconnect delay in milliseconds.")
+
+
 class EventStreamRenderer(BaseRenderer):
     media_type = "text/event-stream"
     format = "sse"
@@ -63,15 +77,16 @@ class EventStreamApi(APIView):
         summary="Live event stream (Server-Sent Events)",
         description=STREAM_DESCRIPTION,
         parameters=[
+            OpenApiParameter("format", exclude=True),  # DRF's renderer override: not part of the contract
             OpenApiParameter(
                 "Last-Event-ID",
                 OpenApiTypes.INT,
                 OpenApiParameter.HEADER,
                 description="The last event id received: the stream starts with every event after it.",
-            )
+            ),
         ],
         responses={
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="The event stream."),
+            (200, "text/event-stream"): OpenApiResponse(StreamEvent, description="The event stream: its events."),
             **error_responses(400, 401, 403),
         },
     )

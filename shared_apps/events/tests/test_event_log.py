@@ -239,3 +239,22 @@ def test_each_reader_gets_exactly_the_events_meant_for_them(alpha, beta):
             assert woken == (event in expected[reader]), (reader, event.type)
     assert audience_for(users["admin"], beta) is None  # the dashboard of another hospital
     assert audience_for(users["patient"], alpha) is None  # patients have no dashboard stream
+
+
+@pytest.mark.django_db
+def test_without_an_asgi_server_the_endpoint_answers_the_missed_events_and_ends(alpha, patient, as_user):
+    event_record(type="waitlist.expired", hospital_id=alpha.pk, patient_id=patient.pk, data={"n": 1})
+    event_record(type="waitlist.expired", hospital_id=alpha.pk, patient_id=PatientFactory().user.pk, data={"n": 2})
+    events_publish()
+    mine = Event.objects.get(patient_id=patient.pk)
+    client = as_user(patient)
+
+    fresh = client.get("/api/events/", HTTP_ACCEPT="text/event-stream")
+    assert fresh["Content-Type"].startswith("text/event-stream")
+    assert fresh.content.decode().endswith(f"id: {Event.objects.latest('stream_id').stream_id}\n\n")  # resume point
+
+    resumed = client.get("/api/events/", HTTP_LAST_EVENT_ID=str(mine.stream_id - 1)).content.decode()
+    assert resumed == f'retry: 3000\n\nid: {mine.stream_id}\nevent: waitlist.expired\ndata: {{"n":1}}\n\n'
+
+    bad = client.get("/api/events/", HTTP_LAST_EVENT_ID="-1")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid")
