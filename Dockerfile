@@ -1,4 +1,4 @@
-# RHMS application image: one image for web (gunicorn), worker and beat (celery); docker-compose.yml picks the command.
+# RHMS application image: one image for web (gunicorn with uvicorn workers), worker and beat (celery); docker-compose.yml picks the command.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -33,5 +33,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': os.environ.get('BASE_DOMAIN', 'localhost')}), timeout=4)" || exit 1
 
-# Shell form so that WEB_CONCURRENCY expands at run time; exec makes gunicorn PID 1 (receives SIGTERM).
-CMD exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --access-logfile - --error-logfile -
+# Shell form so that WEB_CONCURRENCY expands at run time; exec makes gunicorn PID 1 (receives SIGTERM). ASGI
+# (uvicorn workers): the live event streams wait without holding a worker; other requests run as under WSGI.
+CMD exec gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --graceful-timeout 10 --access-logfile - --error-logfile -

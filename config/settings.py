@@ -134,10 +134,22 @@ ASGI_APPLICATION = "config.asgi.application"
 # Services ------------------------------------------------------------------------------------------------------
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/rhms")}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# Persistent connections: starting a PostgreSQL backend costs more than most requests (see README, Performance).
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ENGINE"] = "shared_apps.common.db_backend"  # django-tenants' backend (see its base.py)
+# Connections are reused: starting a PostgreSQL backend costs more than most requests (see README, Performance).
+# Under ASGI (how the web serves) every request runs in a thread of its own, so a connection kept per thread
+# (CONN_MAX_AGE) would be one per request: a pool per process hands connections over instead. DATABASE_POOL=false
+# falls back to persistent connections (WSGI only, e.g. behind a pooler of its own).
+if env.bool("DATABASE_POOL", default=True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the backend checks each pooled connection it hands out
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),  # then the request answers 503
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -1,7 +1,8 @@
 """A database restart: 503 with Retry-After while PostgreSQL cannot be reached, and the first request after it is
-back succeeds. Driven against the project served by one server thread that keeps its database connection across
-requests (as a gunicorn sync worker does), never by stopping the shared PostgreSQL: the connection is killed with
-pg_terminate_backend, and "down" is the database's address pointing at a closed port.
+back succeeds. Driven against the project served by one server thread that takes its connections from the
+process's pool (as every web process does), never by stopping the shared PostgreSQL: the pooled connections are
+killed with pg_terminate_backend, and "down" is the pool rebuilt for the database's address pointing at a closed
+port.
 """
 
 import socket
@@ -44,12 +45,19 @@ def _serve(httpd) -> None:
         connections.close_all()
 
 
+def _database_at(port) -> None:
+    """Point the database settings at `port` and drop the pool, so the server's next request builds one there."""
+    connection.settings_dict["PORT"] = str(port)
+    connection.close_pool()
+
+
 @pytest.fixture
 def server(db):
-    """The project on 127.0.0.1:<port>, one request at a time in one thread, with persistent connections."""
+    """The project on 127.0.0.1:<port>, one request at a time in one thread, its connections from the pool."""
     database = connection.settings_dict  # shared by the server thread's connection
-    saved = dict(database)
-    database["CONN_MAX_AGE"] = 60
+    saved = {**database, "OPTIONS": {**database["OPTIONS"]}}
+    database["OPTIONS"]["pool"] = {**database["OPTIONS"]["pool"], "timeout": 1}  # a pool that cannot connect: 1 s
+    connection.close_pool()
     httpd = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_QuietHandler)
     thread = threading.Thread(target=_serve, args=(httpd,), daemon=True)
     thread.start()
@@ -57,6 +65,7 @@ def server(db):
         yield f"http://127.0.0.1:{httpd.server_port}"
     finally:
         database.update(saved)
+        connection.close_pool()
         httpd.shutdown()
         thread.join(timeout=10)
         httpd.server_close()
@@ -66,8 +75,8 @@ def get(server, path, host="localhost"):
     return requests.get(server + path, headers={"Host": host}, timeout=10)
 
 
-def test_a_dead_persistent_connection_is_replaced_not_reported(server):
-    assert get(server, "/api/hospitals/").status_code == 200  # the server thread now holds a connection
+def test_a_dead_pooled_connection_is_replaced_not_reported(server):
+    assert get(server, "/api/hospitals/").status_code == 200  # the pool now holds a connection
     assert _kill_other_connections() >= 1
 
     response = get(server, "/api/hospitals/")
@@ -77,7 +86,7 @@ def test_a_dead_persistent_connection_is_replaced_not_reported(server):
 
 def test_while_the_database_is_down_the_api_answers_503_with_retry_after(server):
     assert get(server, "/api/hospitals/").status_code == 200
-    connection.settings_dict["PORT"] = str(_closed_port())
+    _database_at(_closed_port())
     _kill_other_connections()
 
     down = get(server, "/api/hospitals/")
@@ -88,7 +97,7 @@ def test_while_the_database_is_down_the_api_answers_503_with_retry_after(server)
 
 
 def test_while_the_database_is_down_the_dashboard_answers_503(server):
-    connection.settings_dict["PORT"] = str(_closed_port())
+    _database_at(_closed_port())
     _kill_other_connections()
 
     down = get(server, "/", host="alpha.localhost")
@@ -100,10 +109,10 @@ def test_while_the_database_is_down_the_dashboard_answers_503(server):
 
 def test_the_first_request_after_the_database_is_back_succeeds(server):
     port = connection.settings_dict["PORT"]
-    connection.settings_dict["PORT"] = str(_closed_port())
+    _database_at(_closed_port())
     _kill_other_connections()
     assert get(server, "/api/hospitals/").status_code == 503
 
-    connection.settings_dict["PORT"] = port
+    _database_at(port)
 
     assert get(server, "/api/hospitals/").status_code == 200
