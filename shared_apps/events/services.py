@@ -20,10 +20,10 @@ from shared_apps.events.models import Event
 
 logger = logging.getLogger(__name__)
 
-APPOINTMENT_EVENTS = ("booked", "cancelled", "rescheduled", "completed", "no_show")
-EVENT_TYPES = frozenset(
-    [f"appointment.{name}" for name in APPOINTMENT_EVENTS] + ["waitlist.offered", "waitlist.expired", "slots.changed"]
+APPOINTMENT_EVENTS = tuple(
+    f"appointment.{name}" for name in ("booked", "cancelled", "rescheduled", "completed", "no_show")
 )
+EVENT_TYPES = frozenset([*APPOINTMENT_EVENTS, "waitlist.offered", "waitlist.expired", "slots.changed"])
 SEQUENCER_LOCK = 0x52484D53_45564E54  # "RHMS" "EVNT": pg_advisory_xact_lock's key for the sequencer
 PUBLISH_BATCH = 1000
 

@@ -392,3 +392,42 @@ def test_the_public_pages_work_under_the_content_security_policy(page: Page, ui_
     expect(page.get_by_role("button", name="Apply")).to_be_visible()
     page.goto(f"{platform}/admin/login/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_the_appointments_page_shows_a_booking_made_through_the_api_without_a_reload(page: Page, ui_server, screenshot):
+    ui, base = ui_server, ui_server["base_url"]
+    wednesday = next_weekday(ui["hospital"], 2)
+    sign_in(page, base, ui["admin"].email, ui["password"])
+    page.goto(f"{base}/appointments/?date_from={wednesday}&date_to={wednesday}")
+    expect(page.locator("[data-live-status]")).to_contain_text("Live:")  # the stream is open
+    count = page.get_by_test_id("appointment-count")
+    expect(count).to_have_text("0 appointments")
+    page.evaluate("window.stillTheSamePage = true")
+
+    booking = book_through_the_api(ui, ui["colleague"].pk, wednesday, "11:30")
+
+    row = page.get_by_role("row").filter(has_text=ui["patient"].name)
+    expect(row).to_contain_text("11:30")
+    expect(count).to_have_text("1 appointment")
+    assert page.evaluate("window.stillTheSamePage") is True  # updated in place, not reloaded
+    expect(page.locator("[data-live-status]")).to_contain_text("Live: updated at")
+    screenshot("30-appointments-live")
+
+    api_call(ui, "POST", f"/api/appointments/{booking['id']}/cancel/", {}, token=_patient_token(ui))
+    expect(row).to_contain_text("Cancelled")
+    assert page.evaluate("window.stillTheSamePage") is True
+
+
+def _patient_token(ui) -> str:
+    return api_call(ui, "POST", "/api/auth/login/", {"email": ui["patient"].email, "password": PASSWORD})["access"]
+
+
+def test_without_javascript_the_live_pages_offer_a_reload_link(browser, ui_server):
+    ui, base = ui_server, ui_server["base_url"]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, base, ui["admin"].email, ui["password"])
+    for path in ("/", "/appointments/"):
+        page.goto(f"{base}{path}")
+        expect(page.locator("[data-live-status]").get_by_role("link", name="reload this page")).to_be_visible()
+    context.close()

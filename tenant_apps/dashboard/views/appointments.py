@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.events.services import APPOINTMENT_EVENTS
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.appointments.selectors import (
     PATIENT,
@@ -66,6 +67,7 @@ def appointment_list(request):
         "query": query,
         "show_doctor": is_admin(request) or len(doctors) != 1,
         "section": "appointments",
+        "live_events": " ".join(APPOINTMENT_EVENTS),  # they refresh the list live (static/rhms/live.js)
     }
     return render(request, "dashboard/appointments.html", context, status=200 if form.is_valid() else 400)
 

@@ -1,8 +1,12 @@
 from django.shortcuts import render
 
+from shared_apps.events.services import APPOINTMENT_EVENTS
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.chart import activity_chart
 from tenant_apps.dashboard.selectors import overview_for
+
+# What refreshes the page live (static/rhms/live.js): its appointments, and its free-slot counts.
+OVERVIEW_LIVE_EVENTS = " ".join([*APPOINTMENT_EVENTS, "slots.changed"])
 
 
 @dashboard_view
@@ -11,4 +15,5 @@ def overview(request):
     its admin, their own for a doctor."""
     data = overview_for(access=request.access)
     chart = activity_chart(access=request.access, today=data.today)
-    return render(request, "dashboard/overview.html", {"overview": data, "chart": chart, "section": "overview"})
+    context = {"overview": data, "chart": chart, "section": "overview", "live_events": OVERVIEW_LIVE_EVENTS}
+    return render(request, "dashboard/overview.html", context)
