@@ -181,7 +181,16 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)],
+            # redis-py's async pool refuses a command beyond 100 connections in use (MaxConnectionsError): a burst
+            # of streams opening at once (after a deploy) needs more. Its default read timeout (5 s) equals the
+            # layer's blocking receive (BZPOPMIN, 5 s): an idle stream's receive would time out and end the stream.
+            "hosts": [
+                {
+                    "address": env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL),
+                    "max_connections": 1000,
+                    "socket_timeout": 15,
+                }
+            ],
             "prefix": env("CACHE_KEY_PREFIX", default="rhms") + ":events",
             "capacity": 100,
             "expiry": 60,

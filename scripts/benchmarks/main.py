@@ -17,6 +17,7 @@ SUBCOMMANDS = [
     "reminders",
     "waitlist",
     "search",
+    "streams",
 ]
 
 

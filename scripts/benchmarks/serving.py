@@ -50,8 +50,9 @@ def server_environment(database: str, extra: dict | None = None) -> dict:
 
 
 @contextmanager
-def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None):
-    """A gunicorn serving `database` on 127.0.0.1:PORT; yields the Popen once /api/ping/ answers."""
+def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None, asgi: bool = False):
+    """A gunicorn serving `database` on 127.0.0.1:PORT; yields the Popen once /api/ping/ answers. With `asgi`, as
+    scripts/run serves it (uvicorn workers, config.asgi); otherwise sync workers (the earlier benchmarks' figures)."""
     env = server_environment(database, env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     process = subprocess.Popen(
@@ -59,13 +60,13 @@ def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None):
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            "config.asgi:application" if asgi else "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            "uvicorn_worker.UvicornWorker" if asgi else "sync",
             "--log-level",
             "warning",
         ],

@@ -144,6 +144,15 @@ def test_a_booking_through_the_api_reaches_the_patient_the_doctor_and_the_admin_
         stream.close()
 
 
+def test_a_stream_idle_longer_than_the_layers_blocking_receive_still_gets_events(ward, unblocked):
+    """The channel layer waits for messages 5 s at a time (BZPOPMIN): an idle stream outlives several waits."""
+    patient = PatientFactory().user
+    with Stream(ward["served"].port, headers=bearer(patient)) as stream:
+        time.sleep(6)
+        committed_event(ward["hospital"], patient, "after-a-quiet-while")
+        assert stream.take(1)[0].data["id"] == "after-a-quiet-while"
+
+
 def test_two_processes_publishing_reach_one_stream_in_order_each_event_once(ward, unblocked):
     served, hospital = ward["served"], ward["hospital"]
     patient = PatientFactory().user
