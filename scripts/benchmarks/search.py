@@ -8,7 +8,7 @@ bulk-loaded, so the free-slot facts (DoctorDay, next_available) are computed by 
 they are missing or older than the data (BENCH_REBUILD=1 times one anyway); then ANALYZE.
 
 Measured:
-- EXPLAIN (ANALYZE, BUFFERS) of each search's page query (the SQL of doctor_directory_list with the pagination's
+- EXPLAIN (ANALYZE, BUFFERS) of each search's page query (the SQL of directory_page_sql with the pagination's
   total's scalar COUNT subquery and LIMIT), checked for sequential scans of the directory's tables;
 - through gunicorn with wrk, the empty endpoint (/api/ping/) against the search
   (?specialization=&city=&available_on=&ordering=next_available), ?ordering=next_available alone and
@@ -348,18 +348,17 @@ def _explain(filters: dict) -> dict:
     """EXPLAIN (ANALYZE, BUFFERS) of the page query GET /api/doctors/ runs (PageNumberPagination's first page)."""
     from django.db import connection
 
-    from shared_apps.common.pagination import with_total
-    from shared_apps.directory.selectors import doctor_directory_list
+    from shared_apps.directory.selectors import DirectoryFilters, directory_page, directory_page_sql
 
-    page = with_total(doctor_directory_list(**filters))[:20]
-    objects = list(page)  # once to warm the buffers, as a served request would find them
-    sql, params = page.query.sql_with_params()
+    filters = DirectoryFilters(**filters)
+    _, total = directory_page(filters, offset=0, limit=20)  # once to warm the buffers, as a request finds them
+    sql, params = directory_page_sql(filters, offset=0, limit=20)
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         lines = [row[0] for row in cursor.fetchall()]
     return {
         "lines": lines,
-        "total": objects[0]._total if objects else 0,
+        "total": total,
         "seq_scans": sorted({t for line in lines for t in DIRECTORY_TABLES if f"Seq Scan on {t}" in line}),
         "execution_ms": _plan_ms(lines, "Execution Time"),
         "planning_ms": _plan_ms(lines, "Planning Time"),

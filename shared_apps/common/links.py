@@ -21,3 +21,10 @@ def media_url(file_field) -> str | None:
     if not file_field:
         return None
     return platform_url(file_field.url)
+
+
+def stored_file_url(field, name: str) -> str | None:
+    """media_url of a file stored by the model field `field` under `name`, read as a plain column ("" for none)."""
+    if not name:
+        return None
+    return platform_url(field.storage.url(name))

@@ -37,6 +37,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        def fetch(offset: int, limit: int) -> tuple[list, int]:
+            objects = list(with_total(queryset)[offset : offset + limit])
+            return objects, objects[0]._total if objects else 0
+
+        return self.fetch_page(request, fetch)
+
+    def fetch_page(self, request, fetch) -> list:
+        """This request's page of rows from `fetch(offset, limit) -> (rows, total)`, whose one query counts too."""
         self.request = request
         size = self.get_page_size(request)
         try:
@@ -45,13 +53,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
             page = 0
         if page < 1 or page > MAX_PAGE:  # a huge page would overflow PostgreSQL's bigint OFFSET
             raise NotFound("Invalid page.")
-        offset = (page - 1) * size
-        objects = list(with_total(queryset)[offset : offset + size])
-        if not objects and page > 1:
+        rows, self.total = fetch((page - 1) * size, size)
+        if not rows and page > 1:
             raise NotFound("Invalid page.")
-        self.total = objects[0]._total if objects else 0
         self.number, self.size = page, size
-        return objects
+        return rows
 
     def page_body(self, results: list) -> dict:
         """`{count, next, previous, results}` for the page that `paginate_queryset` fetched."""
@@ -75,3 +81,10 @@ def paginate_in_one_query(request, queryset: QuerySet, row) -> dict:
     paginator = PageNumberPagination()
     objects = paginator.paginate_queryset(queryset, request)
     return paginator.page_body([row(o) for o in objects])
+
+
+def paginate_fetched(request, fetch, row) -> dict:
+    """The page body of a list read by `fetch(offset, limit) -> (rows, total)` (hand-written SQL)."""
+    paginator = PageNumberPagination()
+    rows = paginator.fetch_page(request, fetch)
+    return paginator.page_body([row(r) for r in rows])

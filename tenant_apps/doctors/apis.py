@@ -3,6 +3,8 @@ the user's membership, and every tenant read or write happens inside `hospital_c
 """
 
 import datetime as dt
+import zoneinfo
+from functools import partial
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -16,13 +18,19 @@ from shared_apps.accounts.permissions import IsStaff
 from shared_apps.common.apis import HospitalScopedApi
 from shared_apps.common.cache_versions import doctor_version_key
 from shared_apps.common.errors import ApplicationError, NotFound
-from shared_apps.common.links import media_url
-from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
+from shared_apps.common.links import media_url, stored_file_url
+from shared_apps.common.pagination import PageNumberPagination, paginate_fetched
 from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalDateTimeField, StrictCharField, validated
 from shared_apps.directory.cache import cached_catalog_response
-from shared_apps.directory.selectors import DIRECTORY_ORDERINGS, doctor_directory_list, doctor_entry_get_public
+from shared_apps.directory.selectors import (
+    DIRECTORY_ORDERINGS,
+    DirectoryFilters,
+    directory_page,
+    doctor_entry_get_public,
+)
+from shared_apps.hospitals.models import Hospital
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.doctors.models import Doctor, DoctorStatus
 from tenant_apps.doctors.selectors import (
@@ -92,34 +100,45 @@ class DirectoryDoctorOutput(serializers.Serializer):
 
 
 def next_available(entry) -> dict | None:
-    """`next_available` of a directory row: {date, time, starts_at} (in the hospital's zone, like slots) or None."""
-    if entry.next_available_at is None:
+    """`next_available` of a directory entry: {date, time, starts_at} (in the hospital's zone, like slots) or None."""
+    return next_available_shape(
+        entry.next_available_date, entry.next_available_time, entry.next_available_at, entry.hospital.zone
+    )
+
+
+def next_available_shape(date, time, starts_at, zone) -> dict | None:
+    if starts_at is None:
         return None
     return {
-        "date": entry.next_available_date.isoformat(),
-        "time": entry.next_available_time.strftime("%H:%M"),
-        "starts_at": entry.next_available_at.astimezone(entry.hospital.zone).isoformat(timespec="seconds"),
+        "date": date.isoformat(),
+        "time": time.strftime("%H:%M"),
+        "starts_at": starts_at.astimezone(zone).isoformat(timespec="seconds"),
     }
 
 
-def directory_row(entry) -> dict:
-    """DirectoryDoctorOutput(entry).data, built by hand: the directory is the hottest list (a test keeps them equal)."""
-    hospital = entry.hospital
+def directory_row(row: dict) -> dict:
+    """DirectoryDoctorOutput's shape for a row of `directory_page`, built by hand: the directory is the hottest list
+    (a test keeps them equal)."""
     return {
-        "id": str(entry.doctor_id),
-        "hospital_id": entry.hospital_id,
-        "name": entry.name,
-        "specialization": entry.specialization,
-        "fee": f"{entry.fee:.2f}",
-        "slot_minutes": entry.slot_minutes,
-        "status": entry.status,
+        "id": str(row["doctor_id"]),
+        "hospital_id": row["hospital_id"],
+        "name": row["name"],
+        "specialization": row["specialization"],
+        "fee": f"{row['fee']:.2f}",
+        "slot_minutes": row["slot_minutes"],
+        "status": row["status"],
         "hospital": {
-            "id": hospital.pk,
-            "name": hospital.name,
-            "city": hospital.city,
-            "logo_url": media_url(hospital.logo),
+            "id": row["hospital_id"],
+            "name": row["hospital_name"],
+            "city": row["hospital_city"],
+            "logo_url": stored_file_url(Hospital.logo.field, row["hospital_logo"]),
         },
-        "next_available": next_available(entry),
+        "next_available": next_available_shape(
+            row["next_available_date"],
+            row["next_available_time"],
+            row["next_available_at"],
+            zoneinfo.ZoneInfo(row["hospital_timezone"]),
+        ),
     }
 
 
@@ -165,8 +184,8 @@ class DoctorListCreateApi(APIView):
     )
     def get(self, request):
         def build():  # on a cache miss only: a hit means this exact URL was valid before
-            filters = validated(self.FilterSerializer, request.query_params)
-            return paginate_in_one_query(request, doctor_directory_list(**filters), directory_row)
+            filters = DirectoryFilters(**validated(self.FilterSerializer, request.query_params))
+            return paginate_fetched(request, partial(directory_page, filters), directory_row)
 
         return cached_catalog_response(request, "doctors", build, free_slots=True)
 

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from shared_apps.directory.models import DoctorEntry
 from shared_apps.hospitals.tenancy import hospital_context
+from tenant_apps.appointments.tests.helpers import bookable_doctor
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.doctors.tests.factories import make_doctor
 
@@ -104,13 +105,22 @@ def test_the_directory_query_count_does_not_grow_with_the_page_size(api, alpha, 
     assert count(2) == count(12)
 
 
-def test_the_hand_built_directory_rows_match_the_documented_serializer(api, alpha):
-    from shared_apps.directory.models import DoctorEntry
-    from tenant_apps.doctors.apis import DirectoryDoctorOutput, directory_row
+def test_the_hand_built_directory_rows_match_the_documented_serializer(api, alpha, beta):
+    from tenant_apps.doctors.apis import DirectoryDoctorOutput
 
+    alpha.logo = "logos/alpha.png"
+    alpha.save(update_fields=["logo"])
+    beta.timezone = "Asia/Kolkata"
+    beta.save(update_fields=["timezone"])
     make_doctor(alpha, fee="99.5")
-    for entry in DoctorEntry.objects.select_related("hospital"):
-        assert directory_row(entry) == DirectoryDoctorOutput(entry).data
+    bookable_doctor(beta)  # a next free slot, shown in its hospital's zone
+    documented = [DirectoryDoctorOutput(entry).data for entry in DoctorEntry.objects.select_related("hospital")]
+
+    served = api.get("/api/doctors/").json()["results"]
+
+    assert sorted(served, key=lambda row: row["id"]) == sorted(documented, key=lambda row: row["id"])
+    assert {row["hospital"]["logo_url"] is None for row in served} == {True, False}
+    assert any(row["next_available"] for row in served)
 
 
 def test_directory_pagination_links_and_count(api, alpha):
