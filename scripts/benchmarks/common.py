@@ -40,6 +40,15 @@ def use_database(name: str) -> None:
     django.setup()
 
 
+def close_connections() -> None:
+    """Close this process's database connection and its pool (settings.py pools connections by default): a
+    database another session holds cannot be dropped or used as a template."""
+    from django.db import connection
+
+    connection.close()
+    connection.close_pool()
+
+
 def analyze() -> None:
     """Collect planner statistics for every table changed since its last ANALYZE, and say so.
 

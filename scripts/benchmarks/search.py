@@ -27,7 +27,7 @@ import time
 
 import psycopg
 
-from scripts.benchmarks.common import admin_conninfo, analyze, median, table
+from scripts.benchmarks.common import admin_conninfo, analyze, close_connections, median, table
 from scripts.benchmarks.dataset import DATABASE, grow_weekly_schedules, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
@@ -85,7 +85,7 @@ def _measure_reads_on_copies(day: dt.date, copies: int, *, quick: bool) -> None:
     from django.db import connection
 
     copy = f"{DATABASE}_x{copies}"
-    connection.close()
+    close_connections()
     with psycopg.connect(admin_conninfo(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{DATABASE}"')
@@ -150,7 +150,7 @@ def _repeat_public_directory(copies: int) -> None:
         ]
         for statement in sql:
             cursor.execute(statement, {"n": copies})
-    connection.close()
+    close_connections()
     with psycopg.connect(
         admin_conninfo().replace("dbname=postgres", f"dbname={connection.settings_dict['NAME']}"), autocommit=True
     ) as conn:
