@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db import connection
@@ -36,9 +37,11 @@ class DirectoryFilters:
     """`GET /api/doctors/`'s filters; `ordering` is a key of DIRECTORY_ORDERINGS ("" for the default)."""
 
     hospital_id: int | None = None
+    doctor_id: uuid.UUID | None = None
     specialization: str = ""
     city: str = ""
     q: str = ""
+    name_pattern: str = ""  # a regular expression on UPPER(name) (the FHIR facade's Practitioner?name=)
     available_on: dt.date | None = None
     ordering: str = ""
 
@@ -53,24 +56,33 @@ class DirectoryFilters:
         if self.hospital_id is not None:
             clauses.append(f"{alias}.hospital_id = %s")
             params.append(self.hospital_id)
+        if self.doctor_id is not None:
+            clauses.append(f"{alias}.doctor_id = %s")
+            params.append(self.doctor_id)
         if self.specialization:
             clauses.append(f"UPPER({alias}.specialization) = %s")
             params.append(self.specialization.upper())
         if self.city:
             clauses.append(f"UPPER({alias}.city) = %s")
             params.append(self.city.upper())
+        if self.name_pattern:
+            clauses.append(f"UPPER({alias}.name::text) ~ %s")
+            params.append(self.name_pattern)
         if self.q:
             clauses.append(
                 f"(UPPER({alias}.name::text) LIKE UPPER(%s) OR UPPER({alias}.specialization::text) LIKE UPPER(%s))"
             )
-            pattern = f"%{connection.ops.prep_for_like_query(self.q)}%"
-            params += [pattern, pattern]
+            params += [_containing(self.q)] * 2
         return " AND ".join(clauses), params
 
     def order_by(self) -> str:
         if self.q and not self.ordering:
             return SEARCH_ORDERING
         return DIRECTORY_ORDERINGS[self.ordering or "name"]
+
+
+def _containing(text: str) -> str:
+    return f"%{connection.ops.prep_for_like_query(text)}%"
 
 
 def directory_page_sql(filters: DirectoryFilters, *, offset: int, limit: int) -> tuple[str, list]:

@@ -112,11 +112,11 @@ def test_the_hand_built_directory_rows_match_the_documented_serializer(api, alph
     alpha.save(update_fields=["logo"])
     beta.timezone = "Asia/Kolkata"
     beta.save(update_fields=["timezone"])
-    make_doctor(alpha, fee="99.5")
-    bookable_doctor(beta)  # a next free slot, shown in its hospital's zone
-    documented = [DirectoryDoctorOutput(entry).data for entry in DoctorEntry.objects.select_related("hospital")]
+    mine = {str(make_doctor(alpha, fee="99.5").pk), str(bookable_doctor(beta)[0].pk)}  # the second has a free slot
+    entries = DoctorEntry.objects.select_related("hospital").filter(doctor_id__in=mine)
+    documented = [DirectoryDoctorOutput(entry).data for entry in entries]
 
-    served = api.get("/api/doctors/").json()["results"]
+    served = [row for row in api.get("/api/doctors/", {"page_size": 100}).json()["results"] if row["id"] in mine]
 
     assert sorted(served, key=lambda row: row["id"]) == sorted(documented, key=lambda row: row["id"])
     assert {row["hospital"]["logo_url"] is None for row in served} == {True, False}
