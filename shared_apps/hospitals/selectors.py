@@ -4,13 +4,20 @@ from shared_apps.common.errors import NotFound
 from shared_apps.hospitals.models import Hospital, HospitalStatus
 
 
-def hospital_list_public(*, q: str = "", city: str = "") -> QuerySet[Hospital]:
-    """Approved, active hospitals for patients, by name; `q` searches the name, `city` matches exactly (any case)."""
+def hospital_list_public(
+    *, q: str = "", city: str = "", name_pattern: str = "", city_pattern: str = ""
+) -> QuerySet[Hospital]:
+    """Approved, active hospitals for patients, by name; `q` searches the name, `city` matches exactly (any case);
+    the patterns are regular expressions matched case-insensitively (the FHIR facade's string search)."""
     hospitals = Hospital.objects.approved()
     if q:
         hospitals = hospitals.filter(name__icontains=q)
     if city:
         hospitals = hospitals.filter(city__iexact=city)
+    if name_pattern:
+        hospitals = hospitals.filter(name__iregex=name_pattern)
+    if city_pattern:
+        hospitals = hospitals.filter(city__iregex=city_pattern)
     return hospitals.order_by("name", "pk")
 
 

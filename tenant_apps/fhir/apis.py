@@ -19,7 +19,7 @@ from shared_apps.accounts.permissions import IsPatient
 from shared_apps.common.errors import NotFound
 from shared_apps.common.pagination import with_total
 from shared_apps.directory.selectors import DirectoryFilters, directory_page, doctor_entry_get_public
-from shared_apps.hospitals.selectors import hospital_get_public
+from shared_apps.hospitals.selectors import hospital_get_public, hospital_list_public
 from tenant_apps.fhir import resources
 from tenant_apps.fhir.search import (
     Paging,
@@ -34,7 +34,7 @@ from tenant_apps.fhir.search import (
     token,
     uuid_or_none,
 )
-from tenant_apps.fhir.selectors import appointment_list, organization_list, schedule_slots
+from tenant_apps.fhir.selectors import appointment_list, schedule_slots
 
 ACCEPTABLE = {"application/fhir+json", "application/json+fhir", "application/json", "application/*", "*/*"}
 SLOT_STATUSES = {"free", "busy", "busy-unavailable", "busy-tentative", "entered-in-error"}  # FHIR's SlotStatus
@@ -44,8 +44,8 @@ APPOINTMENT_STATUSES = {  # FHIR's AppointmentStatus → ours (None: a status we
 }  # fmt: skip
 
 
-class NoMatch(Exception):  # noqa: N818 — a search that can match nothing (a reference to an id of the wrong shape)
-    pass
+class NoMatch(Exception):
+    """A search that can match nothing (a reference to an id of the wrong shape): an empty Bundle."""
 
 
 class FhirRenderer(JSONRenderer):
@@ -139,7 +139,7 @@ class OrganizationApi(ResourceApi):
         return resources.organization(hospital_get_public(hospital_id=hospital_id))
 
     def search(self, values, page):
-        hospitals = organization_list(
+        hospitals = hospital_list_public(
             name_pattern=name_pattern(values, "name"), city_pattern=name_pattern(values, "address-city")
         )
         return _queryset_page(hospitals, page, resources.organization)

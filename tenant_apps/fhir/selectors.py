@@ -18,16 +18,6 @@ from tenant_apps.doctors.slots import Slot
 DEFAULT_SLOT_DAYS = 7  # a Slot search without an upper bound: a week from the lower one
 
 
-def organization_list(*, name_pattern: str = "", city_pattern: str = "") -> QuerySet[Hospital]:
-    """Approved, active hospitals, by name; the patterns are regular expressions matched case-insensitively."""
-    hospitals = Hospital.objects.approved()
-    if name_pattern:
-        hospitals = hospitals.filter(name__iregex=name_pattern)
-    if city_pattern:
-        hospitals = hospitals.filter(city__iregex=city_pattern)
-    return hospitals.order_by("name", "pk")
-
-
 def appointment_list(*, user, statuses: list[str] | None = None) -> QuerySet[BookingEntry]:
     """The patient's bookings in every hospital (latest first), optionally only these of our statuses."""
     entries = booking_list_for_patient(user=user)
