@@ -51,6 +51,7 @@ SHARED_APPS = [
     "shared_apps.notifications",
     "shared_apps.directory",
     "shared_apps.events",
+    "shared_apps.webhooks",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -448,6 +449,20 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS
 # step); a row claimed longer ago than NOTIFICATION_CLAIM_TIMEOUT_SECONDS, which must be longer, is sent again.
 NOTIFICATION_SEND_TIME_LIMIT_SECONDS = env.int("NOTIFICATION_SEND_TIME_LIMIT_SECONDS", default=120)
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=300)
+# Webhooks (shared_apps/webhooks) ------------------------------------------------------------------------------------
+
+# Only https URLs whose every address is public, checked at registration and at each delivery. true lifts both rules
+# (a plain http://127.0.0.1:<port>/ receiver) for development and tests only: refused with DJANGO_DEBUG off.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+if WEBHOOK_ALLOW_PRIVATE and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_PRIVATE=true is for development only: it needs DJANGO_DEBUG=true.")
+# Connect and each read of a delivery; the receiver's answer is read up to WEBHOOK_MAX_RESPONSE_BYTES, then dropped.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# A delivery is retried (exponential backoff with jitter) for this long; an endpoint failing that long is disabled.
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)  # per hospital
+
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)
     "django_ratelimit.W001",  # django-redis increments atomically (INCR), which is all django-ratelimit needs

@@ -13,6 +13,7 @@ _DEFAULTS = {
     "BASE_DOMAIN": "localhost",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rhms",  # the tests run in test_rhms (pytest-django)
     "CACHE_KEY_PREFIX": "rhms-test",
+    "WEBHOOK_ALLOW_PRIVATE": "true",  # a plain http://127.0.0.1 receiver; the SSRF tests turn it off
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
 }

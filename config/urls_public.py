@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/waitlist/", include("tenant_apps.waitlist.urls")),
     # Served live by config/asgi.py; this view answers where no ASGI server runs (shared_apps/events/apis.py).
     path("api/events/", include("shared_apps.events.urls")),
+    path("api/webhooks/", include("shared_apps.webhooks.urls")),
     path("fhir/r4/", include("tenant_apps.fhir.urls")),  # the FHIR R4 read facade (not in the OpenAPI schema)
     path("", include("shared_apps.accounts.urls_html")),
     path("", include("shared_apps.hospitals.urls_html")),

@@ -64,6 +64,14 @@ EXEMPT = {
     "doctors.doctor_facts_refresh": "read-model facts, inside doctor_slots_changed and rebuild_directory",
     "doctors.hospital_slots_changed": "read-model facts, inside hospital_policy_change, which audits",
     "doctors.doctor_facts_refresh_due": "system job: recomputes read-model facts that time made stale",
+    "webhooks.delivery_body": "builds a delivery's JSON; changes nothing",
+    "webhooks.deliveries_create": "outbox rows for an event of a change that is audited, in its transaction",
+    "webhooks.delivery_claim": "delivery bookkeeping, recorded on the delivery row",
+    "webhooks.delivery_send": "one attempt, logged as a webhook Attempt row (a disabling audits, in _disable)",
+    "webhooks.delivery_post": "one HTTP POST; touches no database",
+    "webhooks.delivery_record": "logs an Attempt row; a day of failures audits webhook.disabled",
+    "webhooks.deliveries_send_due": "system job: re-sends due deliveries",
+    "webhooks.retry_delay": "computes a delay; changes nothing",
 }
 
 
@@ -243,6 +251,17 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         entry = offered()
         return in_alpha(lambda: s("appointments.appointment_book_held")(actor=patient, hospital=alpha, hold=entry.hold))
 
+    def webhook(service):
+        def prepare():
+            endpoint = s("webhooks.endpoint_create")(
+                actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/", events=["appointment.booked"]
+            )
+            if service == "webhooks.endpoint_enable":
+                endpoint.active = False
+            return lambda: s(service)(actor=alpha_admin, hospital=alpha, endpoint=endpoint)
+
+        return prepare
+
     window = {"date": future_day(alpha), "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}
     weekly = {"weekday": 0, "start_time": dt.time(9), "end_time": dt.time(12)}
     leave = {"start_date": future_day(alpha), "end_date": future_day(alpha)}
@@ -315,6 +334,16 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
         "waitlist.waitlist_decline": ("waitlist.declined", on_offer("waitlist.waitlist_decline")),
         "waitlist.waitlist_leave": ("waitlist.left", on_offer("waitlist.waitlist_leave")),
         "waitlist.waitlist_remove": ("waitlist.removed", on_offer("waitlist.waitlist_remove", actor=alpha_admin)),
+        "webhooks.endpoint_create": (
+            "webhook.created",
+            ready(
+                lambda: s("webhooks.endpoint_create")(
+                    actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/", events=["appointment.booked"]
+                )
+            ),
+        ),
+        "webhooks.endpoint_delete": ("webhook.deleted", webhook("webhooks.endpoint_delete")),
+        "webhooks.endpoint_enable": ("webhook.enabled", webhook("webhooks.endpoint_enable")),
     }
 
 

@@ -21,6 +21,7 @@ from shared_apps.accounts.tests.factories import PASSWORD, PatientFactory, Super
 from shared_apps.accounts.tokens import tokens_for
 from shared_apps.hospitals.tenancy import hospital_context
 from shared_apps.hospitals.tests.factories import PendingHospitalFactory
+from shared_apps.webhooks.services import endpoint_create
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.services import time_off_add
 from tenant_apps.doctors.tests.test_doctors_api import _invited
@@ -94,6 +95,11 @@ EXPECTED = {
     ("DELETE", "/api/waitlist/{entry_id}/"): row(401, 204, 403, 403, 403, 403),
     ("POST", "/api/waitlist/{entry_id}/accept/"): row(401, 201, 403, 403, 403, 403),
     ("POST", "/api/waitlist/{entry_id}/decline/"): PATIENT_ONLY,
+    # hospital A's endpoint; admin_b's own list and endpoints are hospital B's
+    ("POST", "/api/webhooks/"): row(401, 403, 403, 201, 201, 403),
+    ("GET", "/api/webhooks/"): row(401, 403, 403, 200, 200, 403),
+    ("GET", "/api/webhooks/{webhook_id}/"): row(401, 403, 404, 200, 404, 403),
+    ("DELETE", "/api/webhooks/{webhook_id}/"): row(401, 403, 404, 204, 404, 403),
 }
 
 
@@ -128,6 +134,9 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
     other_doctor, other_day = bookable_doctor(alpha, days=5)
     entry = join(alpha, patient, other_doctor, other_day)
     match(alpha, other_doctor)
+    webhook = endpoint_create(
+        actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/hook", events=["appointment.booked"]
+    )
     clients = {
         "anonymous": APIClient(),
         "patient": _client(patient),
@@ -143,6 +152,7 @@ def world(alpha, beta, patient, alpha_admin, beta_admin):
         "day": day,
         "time_off_id": time_off.pk,
         "entry_id": entry.pk,
+        "webhook_id": webhook.pk,
         "upcoming": upcoming,
         "started": started,
         "clients": clients,
@@ -164,6 +174,7 @@ def _request(world, method, path):
         "doctor_id": world["doctor"].pk,
         "time_off_id": world["time_off_id"],
         "entry_id": world["entry_id"],
+        "webhook_id": world["webhook_id"],
         "appointment_id": world["started"]["id"]
         if path.endswith(("/complete/", "/no-show/"))
         else world["upcoming"]["id"],
@@ -205,6 +216,7 @@ def _request(world, method, path):
         },
         "/api/appointments/book/": {"doctor_id": str(world["doctor"].pk), "date": str(world["day"]), "time": "11:00"},
         "/api/appointments/{appointment_id}/reschedule/": {"date": str(world["day"]), "time": "11:00"},
+        "/api/webhooks/": {"url": "http://127.0.0.1:9/new", "events": ["appointment.cancelled"]},
         "/api/waitlist/": {
             "doctor_id": str(world["doctor"].pk),
             "date_from": str(world["day"]),
@@ -235,7 +247,7 @@ def _json(body) -> str:
 
 
 # The public API's operations, counted by hand: adding or removing one changes this number on purpose.
-OPERATION_COUNT = 43
+OPERATION_COUNT = 47
 NOT_OPERATIONS = {"/api/schema/", "/api/docs/"}  # the API's description, not part of it
 
 

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "JWT_SIGNING_KEY": "prod-like-jwt-" + "j" * 60,
     "BASE_DOMAIN": "rhms.example.com",
     "DJANGO_ALLOWED_HOSTS": "rhms.example.com,.rhms.example.com",
+    "WEBHOOK_ALLOW_PRIVATE": "false",
 }
 
 
@@ -51,3 +52,9 @@ def test_debug_off_refuses_a_jwt_key_equal_to_the_secret_key():
 def test_development_without_redis_passes_the_checks():
     result = manage("check", env_overrides={"DJANGO_DEBUG": "true", "CACHE_BACKEND": "locmem"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_off_refuses_webhooks_to_private_addresses():
+    result = manage("check", env_overrides={**PRODUCTION_ENV, "WEBHOOK_ALLOW_PRIVATE": "true"})
+    assert result.returncode != 0
+    assert "WEBHOOK_ALLOW_PRIVATE=true is for development only" in result.stderr

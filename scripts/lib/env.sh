@@ -44,6 +44,8 @@ export_dev_defaults() {
   export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
   export BASE_DOMAIN="${BASE_DOMAIN:-localhost}"
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+  # Webhooks to a receiver on this machine (http://127.0.0.1:<port>/) while debugging; refused with debug off.
+  export WEBHOOK_ALLOW_PRIVATE="${WEBHOOK_ALLOW_PRIVATE:-$DJANGO_DEBUG}"
   ensure_dev_keys
 }
 

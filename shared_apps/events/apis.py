@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from shared_apps.common.schema import error_responses
 from shared_apps.events.access import StreamRefused
 from shared_apps.events.selectors import audience_for, events_after, events_may_be_gone, latest_event_id
-from shared_apps.events.services import EVENT_TYPES
 from shared_apps.events.streams import frames, last_event_id, opening, resume_marker
+from shared_apps.events.types import EVENT_TYPES
 
 STREAM_DESCRIPTION = """
 Server-Sent Events (`text/event-stream`) for the signed-in user: a patient gets the events about them, a hospital

@@ -17,13 +17,11 @@ from django.utils import timezone
 
 from shared_apps.events import groups
 from shared_apps.events.models import Event
+from shared_apps.events.types import EVENT_TYPES
+from shared_apps.webhooks.services import deliveries_create
 
 logger = logging.getLogger(__name__)
 
-APPOINTMENT_EVENTS = tuple(
-    f"appointment.{name}" for name in ("booked", "cancelled", "rescheduled", "completed", "no_show")
-)
-EVENT_TYPES = frozenset([*APPOINTMENT_EVENTS, "waitlist.offered", "waitlist.expired", "slots.changed"])
 SEQUENCER_LOCK = 0x52484D53_45564E54  # "RHMS" "EVNT": pg_advisory_xact_lock's key for the sequencer
 PUBLISH_BATCH = 1000
 
@@ -40,12 +38,14 @@ _NUMBER_PENDING = """
 
 def event_record(*, type: str, hospital_id: int, data: dict, patient_id=None, doctor_user_id=None) -> Event:
     """Append an event to the log in the caller's transaction; it is published after commit (never if the change
-    rolls back). `patient_id` and `doctor_user_id` are user ids: with `hospital_id` they say who may read it."""
+    rolls back). `patient_id` and `doctor_user_id` are user ids: with `hospital_id` they say who may read it.
+    The hospital's webhook deliveries of the event are written in the same transaction."""
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
     event = Event.objects.create(
         type=type, data=data, hospital_id=hospital_id, patient_id=patient_id, doctor_user_id=doctor_user_id
     )
+    deliveries_create(event=event)
     transaction.on_commit(events_publish_quietly)
     return event
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import ApplicationError, NotFound
-from shared_apps.events.services import APPOINTMENT_EVENTS
+from shared_apps.events.types import APPOINTMENT_EVENTS
 from tenant_apps.appointments.models import Appointment
 from tenant_apps.appointments.selectors import (
     PATIENT,

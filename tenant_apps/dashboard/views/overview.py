@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from shared_apps.events.services import APPOINTMENT_EVENTS
+from shared_apps.events.types import APPOINTMENT_EVENTS
 from tenant_apps.dashboard.access import dashboard_view
 from tenant_apps.dashboard.chart import activity_chart
 from tenant_apps.dashboard.selectors import overview_for

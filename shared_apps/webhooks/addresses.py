@@ -1,0 +1,91 @@
+"""Where a webhook may be sent (the SSRF rules): https URLs whose host resolves only to public addresses.
+
+Checked when an endpoint is registered and again at every delivery, since DNS can change between the two; the
+delivery then connects to the address that was checked (transport.py), so a second lookup cannot swap it. With
+WEBHOOK_ALLOW_PRIVATE (development and tests only) plain http and any address are allowed.
+"""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class Refused(Exception):
+    """The URL or one of its addresses may not receive webhooks; the message says why, for the admin."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str  # as in the URL: the TLS server name and the Host header
+    port: int
+    path: str  # path and query, as sent in the request line
+    addresses: tuple[str, ...]  # every address the host resolved to, each checked
+
+
+def url_shape_refusal(url: str) -> str | None:
+    """Why a URL cannot be a webhook endpoint, from its text alone (None: it can, if its addresses are public)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return "Enter a valid URL."
+    schemes = ("https", "http") if settings.WEBHOOK_ALLOW_PRIVATE else ("https",)
+    if parts.scheme not in schemes:
+        return "Use an https:// URL."
+    if not parts.hostname:
+        return "Enter a URL with a host name."
+    if parts.username is not None or parts.password is not None:
+        return "Leave user names and passwords out of the URL: deliveries are signed instead."
+    if parts.fragment:
+        return "Leave the #fragment out of the URL."
+    return None
+
+
+def target_of(url: str) -> Target:
+    """The URL's host resolved now, every address checked. Raises Refused."""
+    refusal = url_shape_refusal(url)
+    if refusal:
+        raise Refused(refusal)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = resolve(parts.hostname, port)
+    if not settings.WEBHOOK_ALLOW_PRIVATE:
+        for address in addresses:
+            if not is_public(ipaddress.ip_address(address)):
+                raise Refused(f"{parts.hostname} resolves to {address}, which is not a public address.")
+    path = parts.path or "/"
+    return Target(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        path=f"{path}?{parts.query}" if parts.query else path,
+        addresses=tuple(addresses),
+    )
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IPv4 and IPv6), in the resolver's order. Raises Refused if none."""
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(f"{host} does not resolve.") from exc
+    addresses = list(dict.fromkeys(answer[4][0].split("%")[0] for answer in answers))
+    if not addresses:
+        raise Refused(f"{host} does not resolve.")
+    return addresses
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A globally routable unicast address. Refused: loopback, private, shared (CGNAT), link-local (with the cloud
+    metadata address 169.254.169.254), multicast, reserved, unspecified, and IPv6 forms that carry one of those
+    IPv4 addresses (IPv4-mapped, 6to4, Teredo; NAT64's 64:ff9b::/96 is inside the reserved ::/8)."""
+    if not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        return all(is_public(inner) for inner in embedded if inner is not None)
+    return True

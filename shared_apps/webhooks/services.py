@@ -1,0 +1,299 @@
+"""Webhook endpoints (registered, deleted, re-enabled by the hospital's admin) and the deliveries of events to them.
+
+The outbox: `deliveries_create` writes one delivery per subscribed endpoint in the transaction of the change's event
+(`event_record`); after commit a worker sends each (`delivery_send`). A failed attempt is retried with exponential
+backoff and jitter by the periodic `deliveries_send_due`, for WEBHOOK_RETRY_HOURS; an endpoint whose attempts have
+failed for that long is disabled and its hospital's admins are emailed. Every attempt is logged (models.Attempt).
+"""
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+import urllib3
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from shared_apps.accounts.models import MembershipRole
+from shared_apps.audit.services import audit_record
+from shared_apps.common.errors import ApplicationError, Conflict
+from shared_apps.events.types import APPOINTMENT_EVENTS
+from shared_apps.notifications.models import Channel
+from shared_apps.notifications.services import notification_queue
+from shared_apps.webhooks import transport
+from shared_apps.webhooks.addresses import Refused, target_of
+from shared_apps.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
+from shared_apps.webhooks.signing import new_secret, signature_header
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 60
+LONGEST_RETRY_SECONDS = 3600
+# A claimed delivery whose worker has not finished by then died mid-send (the task's time limit is shorter).
+CLAIM_TIMEOUT_SECONDS = 300
+DUE_BATCH = 1000
+
+_CREATE_DELIVERIES = """
+    INSERT INTO webhooks_delivery
+        (id, endpoint_id, event_id, type, body, status, attempts, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), endpoint.id, %(event_id)s, %(type)s, %(body)s, 'pending', 0, %(now)s, %(now)s
+    FROM webhooks_endpoint AS endpoint
+    WHERE endpoint.hospital_id = %(hospital_id)s AND endpoint.active AND %(type)s = ANY(endpoint.events)
+    RETURNING id
+"""
+
+
+# Endpoints ---------------------------------------------------------------------------------------------------------
+
+
+def endpoint_create(*, actor, hospital, url: str, events: list[str]) -> Endpoint:
+    """Register an endpoint after checking its URL as a delivery would (https, public addresses only)."""
+    try:
+        target_of(url)
+    except Refused as exc:
+        raise ApplicationError("url_refused", str(exc), fields={"url": [str(exc)]}) from None
+    if Endpoint.objects.filter(hospital=hospital).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
+        raise Conflict(
+            "too_many_webhooks", f"A hospital can have at most {settings.WEBHOOK_MAX_ENDPOINTS} webhook endpoints."
+        )
+    events = [name for name in APPOINTMENT_EVENTS if name in events]
+    endpoint = Endpoint.objects.create(
+        hospital=hospital, url=url, events=events, secret=new_secret(), created_by=_user_or_none(actor)
+    )
+    audit_record(
+        actor=actor,
+        action="webhook.created",
+        entity="webhook",
+        entity_id=endpoint.pk,
+        hospital=hospital,
+        metadata={"url": url, "events": events},
+    )
+    return endpoint
+
+
+def endpoint_delete(*, actor, hospital, endpoint: Endpoint) -> None:
+    """Remove the endpoint with its deliveries and their attempts (a delivery in flight finds nothing to record)."""
+    audit_record(
+        actor=actor,
+        action="webhook.deleted",
+        entity="webhook",
+        entity_id=endpoint.pk,
+        hospital=hospital,
+        metadata={"url": endpoint.url},
+    )
+    endpoint.delete()
+
+
+def endpoint_enable(*, actor, hospital, endpoint: Endpoint) -> Endpoint:
+    """Turn a disabled endpoint back on: new events are delivered again (those given up while it was off are not)."""
+    if endpoint.active:
+        return endpoint
+    endpoint.active, endpoint.failing_since, endpoint.disabled_at = True, None, None
+    endpoint.save(update_fields=["active", "failing_since", "disabled_at"])
+    audit_record(actor=actor, action="webhook.enabled", entity="webhook", entity_id=endpoint.pk, hospital=hospital)
+    return endpoint
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# Deliveries ------------------------------------------------------------------------------------------------------
+
+
+def delivery_body(*, event) -> str:
+    """The JSON every endpoint receives for an event: `{id, type, created_at, data}`."""
+    body = {
+        "id": str(event.seq),
+        "type": event.type,
+        "created_at": event.created_at.isoformat(timespec="seconds"),
+        "data": event.data,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+def deliveries_create(*, event) -> list:
+    """One delivery of `event` per active endpoint of its hospital subscribed to its type, in the caller's
+    transaction (one statement); each is sent after commit. Only appointment events go to webhooks."""
+    if event.type not in APPOINTMENT_EVENTS:
+        return []
+    params = {
+        "event_id": event.seq,
+        "type": event.type,
+        "body": delivery_body(event=event),
+        "now": timezone.now(),
+        "hospital_id": event.hospital_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_DELIVERIES, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+    return ids
+
+
+def _enqueue(delivery_ids) -> None:
+    from shared_apps.webhooks.tasks import webhook_send
+
+    for delivery_id in delivery_ids:
+        try:
+            webhook_send.apply_async(args=[str(delivery_id)])
+        except Exception:
+            logger.warning("Could not queue webhook delivery %s; the periodic job sends it", delivery_id)
+            return
+
+
+def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
+    """Claim a due delivery of an active endpoint (conditional update); None if it is not due or another worker
+    has it. A claim older than CLAIM_TIMEOUT_SECONDS is taken over (its worker died)."""
+    now = now or timezone.now()
+    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+    claimable = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=expired
+    )
+    claimed = Delivery.objects.filter(claimable, pk=delivery_id, endpoint__active=True).update(
+        status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("endpoint__hospital").get(pk=delivery_id)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    succeeded: bool
+    response_code: int | None = None
+    error: str = ""
+
+
+def delivery_send(*, delivery_id, now=None) -> Delivery | None:
+    """Claim the delivery, make one attempt and record it. None when there was nothing to send."""
+    delivery = delivery_claim(delivery_id=delivery_id, now=now)
+    if delivery is None:
+        return None
+    started = time.monotonic()
+    outcome = delivery_post(delivery)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return delivery_record(delivery=delivery, outcome=outcome, duration_ms=duration_ms, now=now)
+
+
+def delivery_post(delivery: Delivery) -> Outcome:
+    """One signed POST of a claimed delivery, the URL checked again first (DNS may now answer a private address).
+    Touches no database: deliveries are attempted in parallel by as many workers as there are."""
+    body = delivery.body.encode()
+    headers = {
+        "X-RHMS-Event": delivery.type,
+        "X-RHMS-Delivery": str(delivery.pk),
+        "X-RHMS-Signature": signature_header(secret=delivery.endpoint.secret, timestamp=int(time.time()), body=body),
+    }
+    try:
+        target = target_of(delivery.endpoint.url)
+        answer = transport.post(target, body=body, headers=headers)
+    except Refused as exc:
+        return Outcome(succeeded=False, error=f"Refused: {exc}"[:200])
+    except Exception as exc:
+        return Outcome(succeeded=False, error=_describe(exc))
+    if 200 <= answer.status < 300:
+        return Outcome(succeeded=True, response_code=answer.status)
+    if 300 <= answer.status < 400:
+        return Outcome(False, answer.status, "Redirects are not followed: answer 2xx at the registered URL.")
+    return Outcome(succeeded=False, response_code=answer.status, error=f"The receiver answered {answer.status}.")
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, urllib3.exceptions.TimeoutError | urllib3.exceptions.ReadTimeoutError):
+        return f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s."
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return "TLS failed (is the certificate valid for the host?)."
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError):
+        return "The connection was refused."
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def delivery_record(*, delivery: Delivery, outcome: Outcome, duration_ms: int, now=None) -> Delivery | None:
+    """Log the attempt and settle the delivery: delivered, retried later (backoff with jitter) or given up after
+    WEBHOOK_RETRY_HOURS. A failure while the endpoint has been failing that long disables it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
+        if endpoint is None:  # deleted meanwhile, with its deliveries
+            return None
+        Attempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            attempted_at=now,
+            succeeded=outcome.succeeded,
+            response_code=outcome.response_code,
+            error=outcome.error,
+            duration_ms=duration_ms,
+        )
+        if outcome.succeeded:
+            delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
+            if endpoint.failing_since is not None:
+                Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        else:
+            _failed(delivery, endpoint, now)
+        delivery.save(update_fields=["status", "delivered_at", "next_attempt_at"])
+    return delivery
+
+
+def _failed(delivery: Delivery, endpoint: Endpoint, now) -> None:
+    window = timezone.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+        Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=now)
+    if now - endpoint.failing_since >= window:
+        _disable(endpoint, now)
+        delivery.status = DeliveryStatus.FAILED
+    elif now - delivery.created_at >= window:
+        delivery.status = DeliveryStatus.FAILED
+    else:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = now + timezone.timedelta(seconds=retry_delay(delivery.attempts))
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` failed ones: 1, 2, 4 … 60 minutes, each ±20 % at random
+    so that deliveries failing together do not come back together."""
+    delay = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+
+
+def _disable(endpoint: Endpoint, now) -> None:
+    """A day of failures: the endpoint stops receiving, its waiting deliveries are given up, its admins emailed."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_at=now)
+    Delivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(status=DeliveryStatus.FAILED)
+    hospital = endpoint.hospital  # one query, once a day at most
+    audit_record(
+        actor=None,
+        action="webhook.disabled",
+        entity="webhook",
+        entity_id=endpoint.pk,
+        hospital=hospital,
+        metadata={"url": endpoint.url, "failing_since": endpoint.failing_since.isoformat()},
+    )
+    admins = hospital.memberships.filter(role=MembershipRole.HOSPITAL_ADMIN, is_active=True, user__is_active=True)
+    for email in admins.values_list("user__email", flat=True):
+        notification_queue(
+            channel=Channel.EMAIL,
+            recipient=email,
+            template="webhook_disabled",
+            context={"endpoint_id": str(endpoint.pk)},
+            hospital=hospital,
+        )
+
+
+def deliveries_send_due(*, now=None) -> int:
+    """Queue every delivery whose next attempt is due and every expired claim (the periodic job). Returns how many."""
+    now = now or timezone.now()
+    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=expired
+    )
+    ids = list(Delivery.objects.filter(due, endpoint__active=True).values_list("pk", flat=True)[:DUE_BATCH])
+    _enqueue(ids)
+    return len(ids)

@@ -1,0 +1,31 @@
+import pytest
+
+from shared_apps.webhooks.tests.receiver import start_receiver
+
+
+@pytest.fixture
+def receiver():
+    receiver, server = start_receiver()
+    yield receiver
+    if receiver.hold is not None:
+        receiver.hold.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """DNS as the tests say: `public_dns["hooks.example.com"] = "203.0.113.9"`. Lookups leave the machine (the one
+    thing mocked); any other name does not resolve."""
+    import socket
+
+    answers: dict[str, str] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr("shared_apps.webhooks.addresses.socket.getaddrinfo", getaddrinfo)
+    return answers

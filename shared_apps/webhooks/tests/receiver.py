@@ -1,0 +1,51 @@
+"""A real HTTP receiver on 127.0.0.1 for the delivery tests: it records every request and answers as told."""
+
+import http.server
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    port: int = 0
+    requests: list[Received] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)  # statuses for the next requests; then 200
+    redirect_to: str = ""  # with a 3xx answer, its Location
+    hold: threading.Event | None = None  # set: answer; unset: keep the request waiting until it is set
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def start_receiver() -> tuple[Receiver, http.server.ThreadingHTTPServer]:
+    receiver = Receiver()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.requests.append(Received(self.path, dict(self.headers), body))
+            if receiver.hold is not None:
+                receiver.hold.wait(timeout=10)
+            status = receiver.answers.pop(0) if receiver.answers else 200
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", receiver.redirect_to)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver, server

@@ -1,0 +1,290 @@
+"""Deliveries: written with the change, sent after commit, signed, retried, given up, and the SSRF rules again at
+delivery time. The receiver is a real HTTP server on 127.0.0.1 (WEBHOOK_ALLOW_PRIVATE is on in the tests)."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+import time
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from shared_apps.audit.models import AuditLog
+from shared_apps.notifications.models import Notification
+from shared_apps.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
+from shared_apps.webhooks.services import (
+    deliveries_send_due,
+    delivery_claim,
+    delivery_post,
+    delivery_send,
+    endpoint_create,
+)
+from shared_apps.webhooks.tasks import webhook_send
+from tenant_apps.appointments.tests.helpers import book, bookable_doctor
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
+    """The README's verification snippet, as a hospital's developer would write it."""
+    parts = dict(item.split("=", 1) for item in header.split(","))
+    timestamp = int(parts["t"])
+    if abs(time.time() - timestamp) > tolerance:
+        return False
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+def endpoint_for(hospital, admin, url, events=("appointment.booked", "appointment.cancelled")):
+    return endpoint_create(actor=admin, hospital=hospital, url=url, events=list(events))
+
+
+def booked(as_user, patient, hospital, time="09:00"):
+    doctor, day = bookable_doctor(hospital)
+    response = book(as_user(patient), doctor, day, time)
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def only_delivery(endpoint) -> Delivery:
+    (delivery,) = Delivery.objects.filter(endpoint=endpoint)
+    return delivery
+
+
+def test_a_real_receiver_verifies_the_signature(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url("/hooks/rhms?source=test"))
+    appointment = booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+
+    sent = delivery_send(delivery_id=delivery.pk)
+
+    assert sent.status == DeliveryStatus.SUCCEEDED
+    assert sent.delivered_at is not None
+    (request,) = receiver.requests
+    assert request.path == "/hooks/rhms?source=test"
+    assert verify(endpoint.secret, request.headers["X-RHMS-Signature"], request.body)
+    assert not verify("whsec_someone-else", request.headers["X-RHMS-Signature"], request.body)
+    assert not verify(endpoint.secret, request.headers["X-RHMS-Signature"], request.body + b" ")
+    assert request.headers["X-RHMS-Event"] == "appointment.booked"
+    assert request.headers["X-RHMS-Delivery"] == str(delivery.pk)
+    assert request.headers["Content-Type"] == "application/json"
+    body = json.loads(request.body)
+    assert set(body) == {"id", "type", "created_at", "data"}
+    assert body["type"] == "appointment.booked"
+    assert body["id"] == str(delivery.event_id)
+    assert body["data"]["id"] == appointment["id"]
+    assert body["data"]["status"] == "booked"
+    (attempt,) = Attempt.objects.filter(delivery=delivery)
+    assert attempt.succeeded
+    assert attempt.response_code == 200
+    assert attempt.number == 1
+
+
+def test_only_subscribed_active_endpoints_of_the_hospital_get_it(
+    as_user, alpha, beta, alpha_admin, beta_admin, patient
+):
+    wanted = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/b", events=["appointment.cancelled"])
+    disabled = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/c")
+    Endpoint.objects.filter(pk=disabled.pk).update(active=False)
+    endpoint_for(beta, beta_admin, "http://127.0.0.1:9/d")
+
+    booked(as_user, patient, alpha)
+
+    assert list(Delivery.objects.values_list("endpoint_id", "type")) == [(wanted.pk, "appointment.booked")]
+
+
+def test_sent_after_commit_one_task_per_delivery(
+    as_user, alpha, alpha_admin, patient, django_capture_on_commit_callbacks
+):
+    first = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    second = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/b")
+    with mock.patch.object(webhook_send, "apply_async") as queued:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            booked(as_user, patient, alpha)
+        assert not queued.called  # nothing leaves before the commit
+        for callback in callbacks:
+            callback()
+    deliveries = {str(only_delivery(first).pk), str(only_delivery(second).pk)}
+    assert {call.kwargs["args"][0] for call in queued.call_args_list} == deliveries
+
+
+def test_a_rolled_back_change_writes_no_delivery(
+    as_user, alpha, alpha_admin, patient, django_capture_on_commit_callbacks
+):
+    endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    with (
+        mock.patch.object(webhook_send, "apply_async") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        booked(as_user, patient, alpha)
+        assert Delivery.objects.count() == 1
+        transaction.set_rollback(True)
+    assert Delivery.objects.count() == 0
+    assert not queued.called
+
+
+def test_a_receiver_that_fails_then_recovers(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    receiver.answers = [500]
+
+    failed = delivery_send(delivery_id=delivery.pk)
+    assert failed.status == DeliveryStatus.PENDING
+    assert failed.next_attempt_at > timezone.now()
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is not None
+    assert endpoint.active
+    assert delivery_send(delivery_id=delivery.pk) is None  # not due yet: nothing sent
+    assert len(receiver.requests) == 1
+
+    later = failed.next_attempt_at + dt.timedelta(seconds=1)
+    with mock.patch.object(webhook_send, "apply_async") as queued:
+        assert deliveries_send_due(now=later) == 1
+    queued.assert_called_once_with(args=[str(delivery.pk)])
+    recovered = delivery_send(delivery_id=delivery.pk, now=later)
+
+    assert recovered.status == DeliveryStatus.SUCCEEDED
+    assert [(a.number, a.succeeded, a.response_code) for a in Attempt.objects.order_by("number")] == [
+        (1, False, 500),
+        (2, True, 200),
+    ]
+    assert receiver.requests[0].headers["X-RHMS-Delivery"] == receiver.requests[1].headers["X-RHMS-Delivery"]
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None
+
+
+def test_retries_back_off_with_jitter(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    receiver.answers = [503] * 4
+    now, waits = timezone.now(), []
+    for _ in range(4):
+        sent = delivery_send(delivery_id=delivery.pk, now=now)
+        waits.append((sent.next_attempt_at - now).total_seconds())
+        now = sent.next_attempt_at
+    assert waits != [60.0, 120.0, 240.0, 480.0]  # jittered
+    for number, wait in enumerate(waits, start=1):
+        assert 0.8 * 60 * 2 ** (number - 1) <= wait <= 1.2 * 60 * 2 ** (number - 1)
+
+
+def test_a_redirect_is_not_followed(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url("/hook"))
+    booked(as_user, patient, alpha)
+    receiver.answers = [302]
+    receiver.redirect_to = receiver.url("/followed")  # where a client that follows would go next (as 169.254…)
+
+    sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+
+    assert [request.path for request in receiver.requests] == ["/hook"]
+    assert sent.status == DeliveryStatus.PENDING
+    (attempt,) = Attempt.objects.all()
+    assert attempt.response_code == 302
+    assert not attempt.succeeded
+    assert "Redirects are not followed" in attempt.error
+
+
+def test_dns_answering_a_private_address_at_delivery_is_refused(
+    as_user, alpha, alpha_admin, patient, settings, public_dns
+):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    public_dns["hooks.example.com"] = "2606:4700::6810:84e5"
+    endpoint = endpoint_for(alpha, alpha_admin, "https://hooks.example.com/in")
+    booked(as_user, patient, alpha)
+    public_dns["hooks.example.com"] = "10.0.0.7"  # the DNS record changed after registration
+
+    with mock.patch("shared_apps.webhooks.transport.urllib3.HTTPSConnectionPool") as connect:
+        sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+
+    assert not connect.called
+    assert sent.status == DeliveryStatus.PENDING
+    (attempt,) = Attempt.objects.all()
+    assert attempt.response_code is None
+    assert attempt.error == "Refused: hooks.example.com resolves to 10.0.0.7, which is not a public address."
+
+
+def test_a_slow_receiver_does_not_hold_up_the_others(as_user, alpha, alpha_admin, patient, settings, receiver):
+    from shared_apps.webhooks.tests.receiver import start_receiver
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    fast, fast_server = start_receiver()
+    try:
+        slow_endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+        fast_endpoint = endpoint_for(alpha, alpha_admin, fast.url())
+        booked(as_user, patient, alpha)
+        receiver.hold = threading.Event()  # the slow receiver answers nothing until released
+        slow = delivery_claim(delivery_id=only_delivery(slow_endpoint).pk)
+        outcomes = {}
+        slow_attempt = threading.Thread(target=lambda: outcomes.update(slow=delivery_post(slow)))
+        slow_attempt.start()
+        while not receiver.requests:  # the slow POST has reached its receiver and waits there
+            time.sleep(0.01)
+
+        delivered = delivery_send(delivery_id=only_delivery(fast_endpoint).pk)
+
+        assert delivered.status == DeliveryStatus.SUCCEEDED
+        assert slow_attempt.is_alive()
+        assert len(fast.requests) == 1
+        slow_attempt.join(timeout=10)
+        assert not outcomes["slow"].succeeded
+        assert outcomes["slow"].error == "No answer within 0.5 s."
+    finally:
+        fast_server.shutdown()
+        fast_server.server_close()
+
+
+def test_a_delivery_is_claimed_once(as_user, alpha, alpha_admin, patient):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    assert delivery_claim(delivery_id=delivery.pk) is not None
+    assert delivery_claim(delivery_id=delivery.pk) is None  # a redelivered task sends nothing
+    expired = timezone.now() + dt.timedelta(minutes=6)
+    assert delivery_claim(delivery_id=delivery.pk, now=expired) is not None  # its worker died: taken over
+
+
+def test_given_up_after_a_day(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - dt.timedelta(hours=24, minutes=1))
+    receiver.answers = [500]
+
+    sent = delivery_send(delivery_id=delivery.pk)
+
+    assert sent.status == DeliveryStatus.FAILED
+    endpoint.refresh_from_db()
+    assert endpoint.active  # it failed only now: not yet a day of failures
+    with mock.patch.object(webhook_send, "apply_async") as queued:
+        assert deliveries_send_due(now=timezone.now() + dt.timedelta(days=2)) == 0
+    assert not queued.called
+
+
+def test_an_endpoint_failing_for_a_day_is_disabled_and_the_admin_told(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+    booked(as_user, patient, alpha, "09:00")
+    booked(as_user, patient, alpha, "10:00")
+    first, waiting = Delivery.objects.filter(endpoint=endpoint).order_by("created_at")
+    Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - dt.timedelta(hours=24))
+    receiver.answers = [500]
+
+    delivery_send(delivery_id=first.pk)
+
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    assert endpoint.disabled_at is not None
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
+    (email,) = Notification.objects.filter(template="webhook_disabled")
+    assert email.recipient == alpha_admin.email
+    assert email.context == {"endpoint_id": str(endpoint.pk)}
+    assert AuditLog.objects.filter(action="webhook.disabled", entity_id=str(endpoint.pk), user=None).exists()
+    assert delivery_claim(delivery_id=waiting.pk) is None  # nothing more goes to it
+    booked(as_user, patient, alpha, "11:00")
+    assert Delivery.objects.filter(endpoint=endpoint).count() == 2  # and no new deliveries are written
