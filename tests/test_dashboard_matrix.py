@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from shared_apps.accounts.tests.factories import PatientFactory, SuperadminFactory
 from shared_apps.hospitals.tenancy import hospital_context
+from shared_apps.webhooks.services import endpoint_create
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor, move_start_to_the_past
 from tenant_apps.doctors.models import DoctorAvailability
 from tenant_apps.doctors.services import time_off_add
@@ -66,6 +67,11 @@ EXPECTED = {
     ("GET", "dashboard:profile"): ADMIN,
     ("GET", "dashboard:activity"): ADMIN,
     ("GET", "dashboard:notifications"): ADMIN,
+    ("GET", "dashboard:webhooks"): ADMIN,
+    ("POST", "dashboard:webhooks"): ADMIN,
+    ("GET", "dashboard:webhook"): ADMIN,
+    ("POST", "dashboard:webhook-delete"): ADMIN,
+    ("POST", "dashboard:webhook-enable"): ADMIN,
 }
 
 
@@ -112,11 +118,15 @@ def world(alpha, alpha_admin, beta_admin, as_user):
         window_id = DoctorAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True).first()
         later = day + dt.timedelta(days=7)
         time_off, _ = time_off_add(actor=alpha_admin, hospital=alpha, doctor=doctor, start_date=later, end_date=later)
+    webhook = endpoint_create(
+        actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/", events=["appointment.booked"]
+    )
     kwargs = {
         "doctor_id": doctor.pk,
         "appointment_id": appointment["id"],
         "time_off_id": time_off.pk,
         "entry_id": entry.pk,
+        "webhook_id": webhook.pk,
     }
     return {"users": users, "kwargs": kwargs, "day": day, "window_id": window_id}
 
@@ -129,6 +139,7 @@ def _url(name, kwargs):
         {"appointment_id": kwargs["appointment_id"]},
         {"doctor_id": kwargs["doctor_id"], "time_off_id": kwargs["time_off_id"]},
         {"entry_id": kwargs["entry_id"]},
+        {"webhook_id": kwargs["webhook_id"]},
     )
     for candidate in candidates:
         try:
@@ -170,6 +181,9 @@ def test_the_dashboard_matrix(world, role):
                     "start_date": str(world["day"]),
                     "end_date": str(world["day"]),
                     **WEEKLY_HOURS_GRID,
+                    # a webhook endpoint
+                    "url": "http://127.0.0.1:9/matrix",
+                    "events": ["appointment.booked"],
                 }
             )
             response = client.get(url, HTTP_HOST=HOST) if method == "GET" else client.post(url, body, HTTP_HOST=HOST)

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from phonenumber_field.formfields import PhoneNumberField
 
 from shared_apps.common.errors import ApplicationError, NotFound
+from shared_apps.events.types import APPOINTMENT_EVENTS
 from shared_apps.hospitals.forms import TIMEZONE_CHOICES
 from shared_apps.hospitals.policy import POLICY_FIELDS, policy_clean
 from tenant_apps.appointments.models import AppointmentStatus
@@ -283,3 +284,20 @@ def add_service_error(form: forms.Form, exc: Exception) -> int:
     else:
         form.add_error(None, exc.messages)
     return 400
+
+
+class WebhookForm(DashboardForm):
+    """A webhook endpoint: its URL and the appointment events it receives (the rules are endpoint_create's)."""
+
+    url = forms.URLField(
+        max_length=500,
+        label="Endpoint URL",
+        assume_scheme="https",
+        help_text="An https:// address of your own system that answers 2xx within a few seconds.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(name, name) for name in APPOINTMENT_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+        label="Events",
+        initial=list(APPOINTMENT_EVENTS),
+    )

@@ -9,6 +9,7 @@ from tenant_apps.dashboard.views import (
     overview,
     schedule,
     waitlist,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -54,4 +55,8 @@ urlpatterns = [
     path("profile/", hospital.profile, name="profile"),
     path("activity/", hospital.activity, name="activity"),
     path("notifications/", hospital.notifications, name="notifications"),
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/<uuid:webhook_id>/", webhooks.webhook_detail, name="webhook"),
+    path("webhooks/<uuid:webhook_id>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("webhooks/<uuid:webhook_id>/enable/", webhooks.webhook_enable, name="webhook-enable"),
 ]

@@ -1,0 +1,70 @@
+"""The hospital admin's webhook endpoints: list, add (its secret shown on that one page), the deliveries and their
+attempts, delete and turn back on. Every rule is shared_apps/webhooks/services.py's, as for /api/webhooks/."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from shared_apps.common.errors import ApplicationError
+from shared_apps.webhooks.selectors import delivery_list, endpoint_get, endpoint_list
+from shared_apps.webhooks.services import endpoint_create, endpoint_delete, endpoint_enable
+from tenant_apps.dashboard.access import dashboard_view
+from tenant_apps.dashboard.forms import WebhookForm, add_service_error
+
+
+def _endpoint(request, webhook_id):
+    endpoint = endpoint_get(hospital=request.hospital, endpoint_id=webhook_id)
+    if endpoint is None:
+        raise Http404
+    return endpoint
+
+
+def _list_page(request, form=None, created=None, status=200):
+    context = {
+        "endpoints": endpoint_list(hospital=request.hospital),
+        "form": form or WebhookForm(),
+        "created": created,
+        "section": "webhooks",
+    }
+    return render(request, "dashboard/webhooks.html", context, status=status)
+
+
+@dashboard_view(admin_only=True)
+def webhook_list(request):
+    """The endpoints and the form to add one. After adding, the same page shows the new endpoint's secret, once:
+    it is never shown again (and never kept in the session)."""
+    if request.method != "POST":
+        return _list_page(request)
+    form = WebhookForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, form, status=400)
+    try:
+        endpoint = endpoint_create(actor=request.user, hospital=request.hospital, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _list_page(request, form, status=add_service_error(form, exc))
+    return _list_page(request, created=endpoint, status=201)
+
+
+@dashboard_view(admin_only=True)
+def webhook_detail(request, webhook_id):
+    endpoint = _endpoint(request, webhook_id)
+    context = {"endpoint": endpoint, "deliveries": delivery_list(endpoint=endpoint), "section": "webhooks"}
+    return render(request, "dashboard/webhook_detail.html", context)
+
+
+@dashboard_view(admin_only=True)
+@require_POST
+def webhook_delete(request, webhook_id):
+    endpoint = _endpoint(request, webhook_id)
+    endpoint_delete(actor=request.user, hospital=request.hospital, endpoint=endpoint)
+    messages.success(request, f"Webhook {endpoint.url} deleted.")
+    return redirect("dashboard:webhooks")
+
+
+@dashboard_view(admin_only=True)
+@require_POST
+def webhook_enable(request, webhook_id):
+    endpoint = endpoint_enable(actor=request.user, hospital=request.hospital, endpoint=_endpoint(request, webhook_id))
+    messages.success(request, f"Webhook {endpoint.url} turned back on: new events are delivered to it.")
+    return redirect("dashboard:webhook", webhook_id=endpoint.pk)
