@@ -52,19 +52,30 @@ def target_of(url: str) -> Target:
         raise Refused(refusal)
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = resolve(parts.hostname, port)
+    host = ascii_host(parts.hostname)
+    addresses = resolve(host, port)
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:
             if not is_public(ipaddress.ip_address(address)):
-                raise Refused(f"{parts.hostname} resolves to {address}, which is not a public address.")
+                raise Refused(f"{host} resolves to {address}, which is not a public address.")
     path = parts.path or "/"
     return Target(
         scheme=parts.scheme,
-        host=parts.hostname,
+        host=host,
         port=port,
         path=f"{path}?{parts.query}" if parts.query else path,
         addresses=tuple(addresses),
     )
+
+
+def ascii_host(host: str) -> str:
+    """The host as DNS, TLS and the Host header take it: an internationalized name in its IDNA (xn--) form."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise Refused(f"{host} is not a valid host name.") from exc
 
 
 def resolve(host: str, port: int) -> list[str]:

@@ -205,12 +205,13 @@ def delivery_post(delivery: Delivery) -> Outcome:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, urllib3.exceptions.TimeoutError | urllib3.exceptions.ReadTimeoutError):
-        return f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s."
-    if isinstance(exc, urllib3.exceptions.SSLError):
-        return "TLS failed (is the certificate valid for the host?)."
+    """A failed attempt's reason, for the admin. (urllib3's NewConnectionError is a ConnectTimeoutError: first.)"""
     if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError):
         return "The connection was refused."
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return "TLS failed (is the certificate valid for the host?)."
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s."
     return f"{type(exc).__name__}: {exc}"[:200]
 
 

@@ -16,12 +16,19 @@ def receiver():
 @pytest.fixture
 def public_dns(monkeypatch):
     """DNS as the tests say: `public_dns["hooks.example.com"] = "203.0.113.9"`. Lookups leave the machine (the one
-    thing mocked); any other name does not resolve."""
+    thing mocked); an address stands for itself, as with a real resolver; any other name does not resolve."""
+    import ipaddress
     import socket
 
     answers: dict[str, str] = {}
 
     def getaddrinfo(host, port, *args, **kwargs):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            answers.setdefault(host, host)
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET

@@ -24,7 +24,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-def start_receiver() -> tuple[Receiver, http.server.ThreadingHTTPServer]:
+def start_receiver(tls_context=None) -> tuple[Receiver, http.server.ThreadingHTTPServer]:
+    """A receiver in a thread; with `tls_context` (an ssl.SSLContext holding its certificate) it speaks https."""
     receiver = Receiver()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -46,6 +47,8 @@ def start_receiver() -> tuple[Receiver, http.server.ThreadingHTTPServer]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls_context is not None:
+        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
     receiver.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server

@@ -44,3 +44,13 @@ def test_refused(address):
 @pytest.mark.parametrize("address", ALLOWED)
 def test_allowed(address):
     assert is_public(ipaddress.ip_address(address))
+
+
+def test_an_internationalized_host_is_looked_up_and_sent_in_its_idna_form(public_dns, settings):
+    from shared_apps.webhooks.addresses import target_of
+
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    public_dns["xn--bcher-kva.example"] = "2606:4700::6810:84e5"
+    target = target_of("https://bücher.example:8443/in?x=1")
+    assert (target.host, target.port, target.path) == ("xn--bcher-kva.example", 8443, "/in?x=1")
+    assert target.addresses == ("2606:4700::6810:84e5",)

@@ -288,3 +288,11 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_the_admin_told(as_user, a
     assert delivery_claim(delivery_id=waiting.pk) is None  # nothing more goes to it
     booked(as_user, patient, alpha, "11:00")
     assert Delivery.objects.filter(endpoint=endpoint).count() == 2  # and no new deliveries are written
+
+
+def test_a_receiver_that_is_not_listening(as_user, alpha, alpha_admin, patient, receiver):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/closed")  # the discard port: nothing listens
+    booked(as_user, patient, alpha)
+    sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+    assert sent.status == DeliveryStatus.PENDING
+    assert Attempt.objects.get().error == "The connection was refused."

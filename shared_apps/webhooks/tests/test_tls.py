@@ -1,0 +1,68 @@
+"""https deliveries: the certificate is verified against the URL's host name, while the connection goes to the
+address that was checked (here 127.0.0.1, which the test's DNS gives for hooks.example.test)."""
+
+import ssl
+import subprocess
+
+import pytest
+
+from shared_apps.webhooks.models import Attempt, DeliveryStatus
+from shared_apps.webhooks.services import delivery_send, endpoint_create
+from shared_apps.webhooks.tests.receiver import start_receiver
+from shared_apps.webhooks.tests.test_delivery import booked, only_delivery
+
+pytestmark = pytest.mark.django_db
+HOST = "hooks.example.test"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for HOST (openssl, as on any Debian machine): (cert file, key file)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_receiver(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    receiver, server = start_receiver(tls_context=context)
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+def deliver(as_user, alpha, alpha_admin, patient, public_dns, receiver):
+    public_dns[HOST] = "127.0.0.1"
+    endpoint = endpoint_create(
+        actor=alpha_admin, hospital=alpha, url=f"https://{HOST}:{receiver.port}/in", events=["appointment.booked"]
+    )
+    booked(as_user, patient, alpha)
+    return delivery_send(delivery_id=only_delivery(endpoint).pk)
+
+
+def test_an_untrusted_certificate_fails_the_attempt(as_user, alpha, alpha_admin, patient, public_dns, tls_receiver):
+    sent = deliver(as_user, alpha, alpha_admin, patient, public_dns, tls_receiver)
+    assert sent.status == DeliveryStatus.PENDING
+    assert Attempt.objects.get().error == "TLS failed (is the certificate valid for the host?)."
+    assert not tls_receiver.requests
+
+
+def test_a_trusted_certificate_for_the_host_delivers_to_the_checked_address(
+    as_user, alpha, alpha_admin, patient, public_dns, tls_receiver, certificate, monkeypatch
+):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust it, as a public CA's would be
+    sent = deliver(as_user, alpha, alpha_admin, patient, public_dns, tls_receiver)
+    assert sent.status == DeliveryStatus.SUCCEEDED, Attempt.objects.get().error
+    (request,) = tls_receiver.requests
+    assert request.headers["Host"] == f"{HOST}:{tls_receiver.port}"
