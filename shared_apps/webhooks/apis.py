@@ -87,11 +87,13 @@ class EndpointDetailApi(AdminOnlyApi):
             raise NotFound()
         return endpoint
 
-    @extend_schema(operation_id="webhooks_retrieve", responses={200: EndpointOutput, **error_responses(401, 404)})
+    @extend_schema(operation_id="webhooks_retrieve", responses={200: EndpointOutput, **error_responses(401, 403, 404)})
     def get(self, request, webhook_id):
         return Response(endpoint_row(self._endpoint(webhook_id)))
 
-    @extend_schema(operation_id="webhooks_delete", request=None, responses={204: None, **error_responses(401, 404)})
+    @extend_schema(
+        operation_id="webhooks_delete", request=None, responses={204: None, **error_responses(401, 403, 404)}
+    )
     def delete(self, request, webhook_id):
         endpoint_delete(actor=request.user, hospital=self.hospital, endpoint=self._endpoint(webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
