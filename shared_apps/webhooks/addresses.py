@@ -51,7 +51,7 @@ def target_of(url: str) -> Target:
     if refusal:
         raise Refused(refusal)
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = parts.port or default_port(parts.scheme)
     host = ascii_host(parts.hostname)
     addresses = resolve(host, port)
     if not settings.WEBHOOK_ALLOW_PRIVATE:
@@ -66,6 +66,10 @@ def target_of(url: str) -> Target:
         path=f"{path}?{parts.query}" if parts.query else path,
         addresses=tuple(addresses),
     )
+
+
+def default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
 
 
 def ascii_host(host: str) -> str:

@@ -11,6 +11,7 @@ from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import validated
 from shared_apps.events.types import APPOINTMENT_EVENTS
+from shared_apps.webhooks.models import URL_MAX_LENGTH
 from shared_apps.webhooks.selectors import endpoint_get, endpoint_list, endpoint_row
 from shared_apps.webhooks.services import endpoint_create, endpoint_delete
 
@@ -40,7 +41,7 @@ class EndpointListApi(AdminOnlyApi):
     pagination_class = PageNumberPagination  # documents the {count, next, previous, results} shape
 
     class InputSerializer(serializers.Serializer):
-        url = serializers.URLField(max_length=500)
+        url = serializers.URLField(max_length=URL_MAX_LENGTH)
         events = serializers.ListField(
             child=serializers.ChoiceField(choices=APPOINTMENT_EVENTS), allow_empty=False, max_length=20
         )

@@ -12,13 +12,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+URL_MAX_LENGTH = 500
+
 
 class Endpoint(models.Model):
     """A URL of a hospital's own system that receives the events it subscribed to, signed with `secret`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     hospital = models.ForeignKey("hospitals.Hospital", on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=URL_MAX_LENGTH)
     events = ArrayField(models.CharField(max_length=40))
     secret = models.CharField(max_length=80)  # shown once, at creation; signs every delivery
     active = models.BooleanField(default=True)

@@ -1,6 +1,6 @@
 """Reads of a hospital's webhook endpoints and their deliveries (another hospital's do not exist)."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from shared_apps.webhooks.models import Attempt, Delivery, Endpoint
 
@@ -25,11 +25,6 @@ def endpoint_row(endpoint: Endpoint) -> dict:
 
 
 def delivery_list(*, endpoint: Endpoint, limit: int = 50) -> list[Delivery]:
-    """The endpoint's latest deliveries, newest first, each with its attempts (newest first) prefetched."""
-    deliveries = list(Delivery.objects.filter(endpoint=endpoint).defer("body")[:limit])
-    attempts: dict = {}
-    for attempt in Attempt.objects.filter(delivery__in=deliveries):
-        attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    for delivery in deliveries:
-        delivery.attempts_logged = attempts.get(delivery.pk, [])
-    return deliveries
+    """The endpoint's latest deliveries, newest first, each with its attempts (newest first) as `attempts_logged`."""
+    attempts = Prefetch("attempt_log", queryset=Attempt.objects.all(), to_attr="attempts_logged")
+    return list(Delivery.objects.filter(endpoint=endpoint).defer("body").prefetch_related(attempts)[:limit])

@@ -151,16 +151,20 @@ def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
     """Claim a due delivery of an active endpoint (conditional update); None if it is not due or another worker
     has it. A claim older than CLAIM_TIMEOUT_SECONDS is taken over (its worker died)."""
     now = now or timezone.now()
-    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
-    claimable = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=DeliveryStatus.SENDING, claimed_at__lt=expired
-    )
-    claimed = Delivery.objects.filter(claimable, pk=delivery_id, endpoint__active=True).update(
+    claimed = Delivery.objects.filter(_claimable(now), pk=delivery_id, endpoint__active=True).update(
         status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         return None
     return Delivery.objects.select_related("endpoint__hospital").get(pk=delivery_id)
+
+
+def _claimable(now) -> Q:
+    """Due for an attempt: pending with its next attempt reached, or claimed so long ago that its worker died."""
+    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=expired
+    )
 
 
 @dataclass(frozen=True)
@@ -291,10 +295,6 @@ def _disable(endpoint: Endpoint, now) -> None:
 def deliveries_send_due(*, now=None) -> int:
     """Queue every delivery whose next attempt is due and every expired claim (the periodic job). Returns how many."""
     now = now or timezone.now()
-    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
-    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=DeliveryStatus.SENDING, claimed_at__lt=expired
-    )
-    ids = list(Delivery.objects.filter(due, endpoint__active=True).values_list("pk", flat=True)[:DUE_BATCH])
+    ids = list(Delivery.objects.filter(_claimable(now), endpoint__active=True).values_list("pk", flat=True)[:DUE_BATCH])
     _enqueue(ids)
     return len(ids)

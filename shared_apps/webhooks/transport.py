@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import urllib3
 from django.conf import settings
 
-from shared_apps.webhooks.addresses import Target
+from shared_apps.webhooks.addresses import Target, default_port
 
 USER_AGENT = "RHMS-Webhooks/1"
 
@@ -36,10 +36,8 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
         )
     else:
         pool = urllib3.HTTPConnectionPool(target.addresses[0], target.port, **options)
-    default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-    if ":" in target.host:  # an IPv6 literal
-        host_header = f"[{target.host}]" + ("" if target.port == default_port else f":{target.port}")
+    host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal in brackets
+    host_header = host if target.port == default_port(target.scheme) else f"{host}:{target.port}"
     with pool:
         response = pool.urlopen(
             "POST",

@@ -8,6 +8,7 @@ from shared_apps.common.errors import ApplicationError, NotFound
 from shared_apps.events.types import APPOINTMENT_EVENTS
 from shared_apps.hospitals.forms import TIMEZONE_CHOICES
 from shared_apps.hospitals.policy import POLICY_FIELDS, policy_clean
+from shared_apps.webhooks.models import URL_MAX_LENGTH
 from tenant_apps.appointments.models import AppointmentStatus
 from tenant_apps.dashboard.access import request_staff_access
 from tenant_apps.doctors.models import DoctorStatus, Weekday
@@ -290,7 +291,7 @@ class WebhookForm(DashboardForm):
     """A webhook endpoint: its URL and the appointment events it receives (the rules are endpoint_create's)."""
 
     url = forms.URLField(
-        max_length=500,
+        max_length=URL_MAX_LENGTH,
         label="Endpoint URL",
         assume_scheme="https",
         help_text="An https:// address of your own system that answers 2xx within a few seconds.",
