@@ -23,7 +23,9 @@ app.conf.beat_schedule = {
     # Live updates: events whose after-commit publish was lost get their ids; the log keeps EVENTS_RETENTION_HOURS.
     "publish-pending-events": {"task": "shared_apps.events.tasks.events_publish_pending", "schedule": 60.0},
     "prune-old-events": {"task": "shared_apps.events.tasks.events_prune_old", "schedule": 3600.0},
-    # Webhooks: failed deliveries whose backoff has passed, and those whose worker died, are sent again.
+    # Webhooks: failed deliveries whose backoff has passed are sent again (those whose worker died are settled as
+    # failed first); finished ones go after WEBHOOK_DELIVERY_RETENTION_DAYS.
     "send-due-webhooks": {"task": "shared_apps.webhooks.tasks.webhooks_send_due", "schedule": 60.0},
+    "prune-old-webhook-deliveries": {"task": "shared_apps.webhooks.tasks.webhooks_prune_old", "schedule": 3600.0},
     "purge-expired-idempotency-keys": {"task": "shared_apps.accounts.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }

@@ -456,12 +456,15 @@ NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 if WEBHOOK_ALLOW_PRIVATE and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_ALLOW_PRIVATE=true is for development only: it needs DJANGO_DEBUG=true.")
-# Connect and each read of a delivery; the receiver's answer is read up to WEBHOOK_MAX_RESPONSE_BYTES, then dropped.
+# A whole delivery attempt (connect, TLS, request, answer; at most half the send task's 60 s time limit, a system
+# check); the receiver's answer is read up to WEBHOOK_MAX_RESPONSE_BYTES, then dropped.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
 WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
 # A delivery is retried (exponential backoff with jitter) for this long; an endpoint failing that long is disabled.
 WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)  # per hospital
+# Delivered and given-up deliveries, with their attempts, are kept this long (the dashboard shows them), then pruned.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
 
 SILENCED_SYSTEM_CHECKS = [
     "auth.W004",  # email is unique case-insensitively (accounts_user_email_ci_unique)

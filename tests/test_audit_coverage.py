@@ -71,6 +71,8 @@ EXEMPT = {
     "webhooks.delivery_post": "one HTTP POST; touches no database",
     "webhooks.delivery_record": "logs an Attempt row; a day of failures audits webhook.disabled",
     "webhooks.deliveries_send_due": "system job: re-sends due deliveries",
+    "webhooks.deliveries_settle_lost": "system job: logs a lost attempt as an Attempt row (a disabling audits)",
+    "webhooks.deliveries_prune": "system job: removes finished deliveries past their retention",
     "webhooks.retry_delay": "computes a delay; changes nothing",
 }
 
@@ -257,7 +259,7 @@ def cases(alpha, alpha_admin, superadmin, patient) -> dict[str, tuple[str, Calla
                 actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/", events=["appointment.booked"]
             )
             if service == "webhooks.endpoint_enable":
-                endpoint.active = False
+                type(endpoint).objects.filter(pk=endpoint.pk).update(active=False)
             return lambda: s(service)(actor=alpha_admin, hospital=alpha, endpoint=endpoint)
 
         return prepare

@@ -70,6 +70,7 @@ EXPECTED = {
     ("GET", "dashboard:webhooks"): ADMIN,
     ("POST", "dashboard:webhooks"): ADMIN,
     ("GET", "dashboard:webhook"): ADMIN,
+    ("GET", "dashboard:webhook-delete"): ADMIN,
     ("POST", "dashboard:webhook-delete"): ADMIN,
     ("POST", "dashboard:webhook-enable"): ADMIN,
 }

@@ -10,11 +10,21 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 
 
 class Refused(Exception):
-    """The URL or one of its addresses may not receive webhooks; the message says why, for the admin."""
+    """The URL or one of its addresses may not receive webhooks; the message says why, for the admin (it never
+    shows the address a name resolved to: that would map the network behind us)."""
+
+    code = "url_refused"
+
+
+class Malformed(Refused):
+    """The text is not a URL at all (a 400 `invalid`, like any other malformed field)."""
+
+    code = "invalid"
 
 
 @dataclass(frozen=True)
@@ -26,38 +36,36 @@ class Target:
     addresses: tuple[str, ...]  # every address the host resolved to, each checked
 
 
-def url_shape_refusal(url: str) -> str | None:
-    """Why a URL cannot be a webhook endpoint, from its text alone (None: it can, if its addresses are public)."""
+def url_parts(url: str):
+    """The URL split, if its text can be a webhook endpoint's. Raises Malformed, or Refused (a rule of ours)."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
+        port = parts.port  # raises ValueError on a port out of range
     except ValueError:
-        return "Enter a valid URL."
+        raise Malformed("Enter a valid URL.") from None
+    if not parts.hostname or port == 0:
+        raise Malformed("Enter a valid URL.")
     schemes = ("https", "http") if settings.WEBHOOK_ALLOW_PRIVATE else ("https",)
     if parts.scheme not in schemes:
-        return "Use an https:// URL."
-    if not parts.hostname:
-        return "Enter a URL with a host name."
+        raise Refused("Use an https:// URL.")
+    if parts.hostname.endswith("."):
+        raise Refused("Leave the trailing dot out of the host name.")
     if parts.username is not None or parts.password is not None:
-        return "Leave user names and passwords out of the URL: deliveries are signed instead."
+        raise Refused("Leave user names and passwords out of the URL: deliveries are signed instead.")
     if parts.fragment:
-        return "Leave the #fragment out of the URL."
-    return None
+        raise Refused("Leave the #fragment out of the URL.")
+    return parts
 
 
 def target_of(url: str) -> Target:
     """The URL's host resolved now, every address checked. Raises Refused."""
-    refusal = url_shape_refusal(url)
-    if refusal:
-        raise Refused(refusal)
-    parts = urlsplit(url)
+    parts = url_parts(url)
     port = parts.port or default_port(parts.scheme)
     host = ascii_host(parts.hostname)
     addresses = resolve(host, port)
-    if not settings.WEBHOOK_ALLOW_PRIVATE:
-        for address in addresses:
-            if not is_public(ipaddress.ip_address(address)):
-                raise Refused(f"{host} resolves to {address}, which is not a public address.")
+    public = all(is_public(ipaddress.ip_address(address)) for address in addresses)
+    if not public and not settings.WEBHOOK_ALLOW_PRIVATE:
+        raise Refused(f"{host} resolves to an address that is not public: webhooks go to the internet only.")
     path = parts.path or "/"
     return Target(
         scheme=parts.scheme,
@@ -73,13 +81,14 @@ def default_port(scheme: str) -> int:
 
 
 def ascii_host(host: str) -> str:
-    """The host as DNS, TLS and the Host header take it: an internationalized name in its IDNA (xn--) form."""
+    """The host as DNS, TLS and the Host header take it: an internationalized name in its IDNA 2008 (xn--) form,
+    mapped as browsers do (UTS 46: "straße" stays "xn--strae-oqa", not IDNA 2003's "strasse")."""
     if host.isascii():
         return host
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise Refused(f"{host} is not a valid host name.") from exc
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise Malformed("Enter a valid host name.") from None
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -96,11 +105,14 @@ def resolve(host: str, port: int) -> list[str]:
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """A globally routable unicast address. Refused: loopback, private, shared (CGNAT), link-local (with the cloud
-    metadata address 169.254.169.254), multicast, reserved, unspecified, and IPv6 forms that carry one of those
-    IPv4 addresses (IPv4-mapped, 6to4, Teredo; NAT64's 64:ff9b::/96 is inside the reserved ::/8)."""
+    metadata address 169.254.169.254), multicast, reserved, unspecified, IPv6 site-local (fec0::/10, deprecated
+    but still routed inside some networks) and IPv6 forms that carry one of those IPv4 addresses (IPv4-mapped,
+    6to4, Teredo; NAT64's 64:ff9b::/96 is inside the reserved ::/8)."""
     if not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified:
         return False
     if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local:
+            return False
         embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
         return all(is_public(inner) for inner in embedded if inner is not None)
     return True

@@ -57,7 +57,7 @@ class EndpointListApi(AdminOnlyApi):
                 403,
                 409,
                 codes={
-                    400: "`invalid`; `url_refused`: not https, or the host resolves to a non-public address",
+                    400: "`invalid` (a malformed URL, an unknown event); `url_refused`: not https, or a non-public address",
                     409: "`too_many_webhooks`",
                 },
             ),
@@ -69,7 +69,9 @@ class EndpointListApi(AdminOnlyApi):
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         endpoint = endpoint_create(actor=request.user, hospital=self.hospital, **data)
-        return Response({**endpoint_row(endpoint), "secret": endpoint.secret}, status=status.HTTP_201_CREATED)
+        response = Response({**endpoint_row(endpoint), "secret": endpoint.secret}, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # the secret: kept by no cache or proxy
+        return response
 
     @extend_schema(
         operation_id="webhooks_list",

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class WebhooksConfig(AppConfig):
@@ -7,3 +8,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from shared_apps.webhooks import messages  # noqa: F401 - registers the emails' builders
+        from shared_apps.webhooks.checks import attempt_fits_the_time_limit
+
+        checks.register(attempt_fits_the_time_limit)

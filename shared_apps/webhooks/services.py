@@ -22,6 +22,7 @@ from shared_apps.accounts.models import MembershipRole
 from shared_apps.audit.services import audit_record
 from shared_apps.common.errors import ApplicationError, Conflict
 from shared_apps.events.types import APPOINTMENT_EVENTS
+from shared_apps.hospitals.models import Hospital
 from shared_apps.notifications.models import Channel
 from shared_apps.notifications.services import notification_queue
 from shared_apps.webhooks import transport
@@ -36,6 +37,7 @@ LONGEST_RETRY_SECONDS = 3600
 # A claimed delivery whose worker has not finished by then died mid-send (the task's time limit is shorter).
 CLAIM_TIMEOUT_SECONDS = 300
 DUE_BATCH = 1000
+LOST_ATTEMPT = "The attempt did not finish: its worker stopped (a crash, or the time limit)."
 
 _CREATE_DELIVERIES = """
     INSERT INTO webhooks_delivery
@@ -50,17 +52,20 @@ _CREATE_DELIVERIES = """
 # Endpoints ---------------------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def endpoint_create(*, actor, hospital, url: str, events: list[str]) -> Endpoint:
-    """Register an endpoint after checking its URL as a delivery would (https, public addresses only)."""
+    """Register an endpoint after checking its URL as a delivery would (https, public addresses only). At most
+    WEBHOOK_MAX_ENDPOINTS per hospital: two admins adding at once are counted one after the other."""
+    events = _subscribed(events)
     try:
         target_of(url)
     except Refused as exc:
-        raise ApplicationError("url_refused", str(exc), fields={"url": [str(exc)]}) from None
+        raise ApplicationError(exc.code, str(exc), fields={"url": [str(exc)]}) from None
+    Hospital.objects.select_for_update(no_key=True).filter(pk=hospital.pk).first()  # the cap, one at a time
     if Endpoint.objects.filter(hospital=hospital).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
         raise Conflict(
             "too_many_webhooks", f"A hospital can have at most {settings.WEBHOOK_MAX_ENDPOINTS} webhook endpoints."
         )
-    events = [name for name in APPOINTMENT_EVENTS if name in events]
     endpoint = Endpoint.objects.create(
         hospital=hospital, url=url, events=events, secret=new_secret(), created_by=_user_or_none(actor)
     )
@@ -75,6 +80,17 @@ def endpoint_create(*, actor, hospital, url: str, events: list[str]) -> Endpoint
     return endpoint
 
 
+def _subscribed(events: list[str]) -> list[str]:
+    """The events in the live stream's order; ApplicationError `invalid` if none, or one is not an appointment
+    event."""
+    unknown = sorted(set(events) - set(APPOINTMENT_EVENTS))
+    if unknown or not events:
+        message = f"Not an appointment event: {', '.join(unknown)}." if unknown else "Choose at least one event."
+        raise ApplicationError("invalid", message, fields={"events": [message]})
+    return [name for name in APPOINTMENT_EVENTS if name in events]
+
+
+@transaction.atomic
 def endpoint_delete(*, actor, hospital, endpoint: Endpoint) -> None:
     """Remove the endpoint with its deliveries and their attempts (a delivery in flight finds nothing to record)."""
     audit_record(
@@ -88,12 +104,16 @@ def endpoint_delete(*, actor, hospital, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
+@transaction.atomic
 def endpoint_enable(*, actor, hospital, endpoint: Endpoint) -> Endpoint:
-    """Turn a disabled endpoint back on: new events are delivered again (those given up while it was off are not)."""
-    if endpoint.active:
+    """Turn a disabled endpoint back on: new events are delivered again (those given up while it was off are not).
+    Enabling one that is on changes nothing and audits nothing."""
+    turned_on = Endpoint.objects.filter(pk=endpoint.pk, active=False).update(
+        active=True, failing_since=None, disabled_at=None
+    )
+    endpoint.refresh_from_db()
+    if not turned_on:
         return endpoint
-    endpoint.active, endpoint.failing_since, endpoint.disabled_at = True, None, None
-    endpoint.save(update_fields=["active", "failing_since", "disabled_at"])
     audit_record(actor=actor, action="webhook.enabled", entity="webhook", entity_id=endpoint.pk, hospital=hospital)
     return endpoint
 
@@ -148,10 +168,14 @@ def _enqueue(delivery_ids) -> None:
 
 
 def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
-    """Claim a due delivery of an active endpoint (conditional update); None if it is not due or another worker
-    has it. A claim older than CLAIM_TIMEOUT_SECONDS is taken over (its worker died)."""
+    """Claim a due delivery of an active endpoint; None if it is not due or another worker has it.
+
+    One conditional UPDATE whose conditions are all on the delivery's own row: a second claimer that waited for the
+    first one's row lock re-checks them on the row the first one wrote (PostgreSQL re-evaluates the WHERE clause of
+    the updated row, not a join's or an `id IN (SELECT …)`'s), so it finds the delivery claimed and sends nothing."""
     now = now or timezone.now()
-    claimed = Delivery.objects.filter(_claimable(now), pk=delivery_id, endpoint__active=True).update(
+    active = Endpoint.objects.filter(active=True).values("pk")
+    claimed = Delivery.objects.filter(_due(now), pk=delivery_id, endpoint_id__in=active).update(
         status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -159,12 +183,8 @@ def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
     return Delivery.objects.select_related("endpoint__hospital").get(pk=delivery_id)
 
 
-def _claimable(now) -> Q:
-    """Due for an attempt: pending with its next attempt reached, or claimed so long ago that its worker died."""
-    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
-    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=DeliveryStatus.SENDING, claimed_at__lt=expired
-    )
+def _due(now) -> Q:
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
 
 
 @dataclass(frozen=True)
@@ -221,11 +241,17 @@ def _describe(exc: Exception) -> str:
 
 def delivery_record(*, delivery: Delivery, outcome: Outcome, duration_ms: int, now=None) -> Delivery | None:
     """Log the attempt and settle the delivery: delivered, retried later (backoff with jitter) or given up after
-    WEBHOOK_RETRY_HOURS. A failure while the endpoint has been failing that long disables it."""
+    WEBHOOK_RETRY_HOURS. A failure while the endpoint has been failing that long disables it. None (nothing
+    written) if the claim is no longer this attempt's: the endpoint was deleted, or the claim was settled as lost."""
     now = now or timezone.now()
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
         if endpoint is None:  # deleted meanwhile, with its deliveries
+            return None
+        claim = Delivery.objects.select_for_update().filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at
+        )
+        if not claim.exists():
             return None
         Attempt.objects.create(
             delivery=delivery,
@@ -247,7 +273,11 @@ def delivery_record(*, delivery: Delivery, outcome: Outcome, duration_ms: int, n
 
 
 def _failed(delivery: Delivery, endpoint: Endpoint, now) -> None:
+    """Settle a failed attempt (`endpoint` is locked and fresh: two failures at once disable it once)."""
     window = timezone.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    if not endpoint.active:  # disabled while this attempt was in flight
+        delivery.status = DeliveryStatus.FAILED
+        return
     if endpoint.failing_since is None:
         endpoint.failing_since = now
         Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=now)
@@ -269,7 +299,8 @@ def retry_delay(attempts: int) -> float:
 
 
 def _disable(endpoint: Endpoint, now) -> None:
-    """A day of failures: the endpoint stops receiving, its waiting deliveries are given up, its admins emailed."""
+    """A day of failures: the endpoint stops receiving, its waiting deliveries are given up, its admins emailed.
+    Deliveries in flight are given up by their own worker when it records its attempt (_failed)."""
     Endpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_at=now)
     Delivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(status=DeliveryStatus.FAILED)
     hospital = endpoint.hospital  # one query, once a day at most
@@ -293,8 +324,41 @@ def _disable(endpoint: Endpoint, now) -> None:
 
 
 def deliveries_send_due(*, now=None) -> int:
-    """Queue every delivery whose next attempt is due and every expired claim (the periodic job). Returns how many."""
+    """The periodic job: settle the claims whose worker was lost, then queue every delivery whose next attempt is
+    due. Returns how many were queued."""
     now = now or timezone.now()
-    ids = list(Delivery.objects.filter(_claimable(now), endpoint__active=True).values_list("pk", flat=True)[:DUE_BATCH])
+    deliveries_settle_lost(now=now)
+    due = Delivery.objects.filter(_due(now), endpoint__active=True).order_by("next_attempt_at")
+    ids = list(due.values_list("pk", flat=True)[:DUE_BATCH])
     _enqueue(ids)
     return len(ids)
+
+
+def deliveries_settle_lost(*, now=None) -> int:
+    """A delivery claimed more than CLAIM_TIMEOUT_SECONDS ago lost its worker (it crashed, or Celery's time limit
+    stopped it): its attempt is logged as failed and settled like any failure, so it is retried with backoff,
+    given up after WEBHOOK_RETRY_HOURS, and counts towards disabling its endpoint. Returns how many."""
+    now = now or timezone.now()
+    expired = now - timezone.timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+    lost = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=expired).order_by("claimed_at")
+    settled = 0
+    for delivery in lost[:DUE_BATCH]:
+        duration_ms = int((now - delivery.claimed_at).total_seconds() * 1000)
+        outcome = Outcome(succeeded=False, error=LOST_ATTEMPT)
+        settled += delivery_record(delivery=delivery, outcome=outcome, duration_ms=duration_ms, now=now) is not None
+    return settled
+
+
+def deliveries_prune(*, now=None) -> int:
+    """Delete delivered and given-up deliveries (with their attempts) older than WEBHOOK_DELIVERY_RETENTION_DAYS.
+    Returns how many deliveries."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    finished = Delivery.objects.filter(
+        status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED], created_at__lt=cutoff
+    )
+    deleted = 0
+    while batch := list(finished.values_list("pk", flat=True)[:DUE_BATCH]):
+        Attempt.objects.filter(delivery_id__in=batch).delete()
+        deleted += Delivery.objects.filter(pk__in=batch).delete()[1].get("webhooks.Delivery", 0)
+    return deleted

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from shared_apps.webhooks.services import CLAIM_TIMEOUT_SECONDS, deliveries_send_due, delivery_send
+from shared_apps.webhooks.services import CLAIM_TIMEOUT_SECONDS, deliveries_prune, deliveries_send_due, delivery_send
 
 # A send is stopped well before its claim expires, so a live send is never taken over.
 SEND_TIME_LIMIT_SECONDS = CLAIM_TIMEOUT_SECONDS // 5
@@ -16,3 +16,8 @@ def webhook_send(delivery_id: str) -> None:
 @shared_task
 def webhooks_send_due() -> int:
     return deliveries_send_due()
+
+
+@shared_task
+def webhooks_prune_old() -> int:
+    return deliveries_prune()

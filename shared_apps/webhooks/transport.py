@@ -1,9 +1,13 @@
-"""One HTTP POST of a delivery, to the address that addresses.target_of checked (never a second DNS lookup).
+"""One HTTP POST of a delivery, to the addresses that addresses.target_of checked (never a second DNS lookup).
 
-No redirect is followed (a 3xx is a failure), the connect and every read time out after WEBHOOK_TIMEOUT_SECONDS,
-and at most WEBHOOK_MAX_RESPONSE_BYTES of the answer are read before the connection is dropped.
+No redirect is followed (a 3xx is a failure). The whole attempt (every connect, the TLS handshake, the request and
+the answer) ends after WEBHOOK_TIMEOUT_SECONDS: a watchdog shuts the socket down then, so a receiver that trickles
+its answer a byte at a time cannot hold a worker. At most WEBHOOK_MAX_RESPONSE_BYTES of the answer are read.
 """
 
+import contextlib
+import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -20,14 +24,34 @@ class Answer:
     status: int
 
 
+class DeadlinePassed(urllib3.exceptions.TimeoutError):
+    """The attempt as a whole outlasted WEBHOOK_TIMEOUT_SECONDS."""
+
+
 def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST `body` to the target's first checked address, with the target's host as Host and TLS server name.
-    Raises urllib3's errors (timeouts, refused connections, TLS failures)."""
-    timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT_SECONDS, read=settings.WEBHOOK_TIMEOUT_SECONDS)
-    options = {"timeout": timeout, "retries": False, "maxsize": 1, "block": False}
+    """POST `body` to the target's checked addresses in the resolver's order, with the target's host as Host and
+    TLS server name; the next address only when no connection to one can be made. Raises urllib3's errors (refused
+    connections, TLS failures) or DeadlinePassed."""
+    with Deadline(settings.WEBHOOK_TIMEOUT_SECONDS) as deadline:
+        for address in target.addresses:
+            try:
+                return _post_to(address, target, body=body, headers=headers, deadline=deadline)
+            except urllib3.exceptions.ConnectTimeoutError:  # refused too (NewConnectionError): try the next one
+                if deadline.passed or address == target.addresses[-1]:
+                    raise
+            except Exception as exc:
+                if deadline.passed:
+                    raise DeadlinePassed(f"No answer within {deadline.seconds:g} s.") from exc
+                raise
+    raise AssertionError("target_of gives at least one address")  # pragma: no cover
+
+
+def _post_to(address: str, target: Target, *, body: bytes, headers: dict[str, str], deadline) -> Answer:
+    left = deadline.left()
+    options = {"timeout": urllib3.Timeout(connect=left, read=left), "retries": False, "maxsize": 1, "block": False}
     if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            target.addresses[0],
+        pool = _HTTPSPool(
+            address,
             target.port,
             server_hostname=target.host,
             assert_hostname=target.host,
@@ -35,7 +59,8 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
             **options,
         )
     else:
-        pool = urllib3.HTTPConnectionPool(target.addresses[0], target.port, **options)
+        pool = _HTTPPool(address, target.port, **options)
+    pool.deadline = deadline
     host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal in brackets
     host_header = host if target.port == default_port(target.scheme) else f"{host}:{target.port}"
     with pool:
@@ -54,6 +79,9 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
             preload_content=False,
             release_conn=False,
         )
+        if deadline.passed:  # http.client takes the shut-down socket's end for the end of the headers
+            response.close()
+            raise DeadlinePassed(f"No answer within {deadline.seconds:g} s.")
         try:
             _read_capped(response)
         finally:
@@ -62,15 +90,91 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
 
 
 def _read_capped(response) -> None:
-    """Read and drop the answer, at most WEBHOOK_MAX_RESPONSE_BYTES and for at most twice the timeout in all (a
-    receiver that trickles bytes cannot hold the worker). Its status has arrived: a failure here changes nothing."""
+    """Read and drop the answer, at most WEBHOOK_MAX_RESPONSE_BYTES (the deadline bounds the time). Its status has
+    arrived: a failure here changes nothing."""
     left = settings.WEBHOOK_MAX_RESPONSE_BYTES
-    deadline = time.monotonic() + 2 * settings.WEBHOOK_TIMEOUT_SECONDS
     try:
-        while left > 0 and time.monotonic() < deadline:
+        while left > 0:
             chunk = response.read(min(left, 8192))
             if not chunk:
                 return
             left -= len(chunk)
     except (urllib3.exceptions.HTTPError, OSError):
         return
+
+
+class Deadline:
+    """A watchdog for one attempt: when `seconds` have passed it shuts down the socket of every connection it
+    watches, which ends any blocked connect, handshake or read at once."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.passed = False
+        self._ends = time.monotonic() + seconds
+        self._connections = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+
+    def left(self) -> float:
+        return max(0.001, self._ends - time.monotonic())
+
+    def watch(self, connection) -> None:
+        with self._lock:
+            if self.passed:
+                raise DeadlinePassed(f"No answer within {self.seconds:g} s.")
+            self._connections.append(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            connections = list(self._connections)
+        for connection in connections:
+            sock = connection.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watched:
+    """A connection its pool's deadline watches from before it connects (a handshake can be cut short too)."""
+
+    deadline: Deadline
+
+    def connect(self) -> None:
+        self.deadline.watch(self)
+        super().connect()
+        if self.deadline.passed:  # it fired between the socket's creation and its assignment
+            raise DeadlinePassed(f"No answer within {self.deadline.seconds:g} s.")
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _PoolWithDeadline:
+    deadline: Deadline
+
+    def _new_conn(self):
+        connection = super()._new_conn()
+        connection.deadline = self.deadline
+        return connection
+
+
+class _HTTPPool(_PoolWithDeadline, urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(_PoolWithDeadline, urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection

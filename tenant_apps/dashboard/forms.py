@@ -1,5 +1,7 @@
 """The dashboard's HTML forms: they check the shape of the input only; every rule lives in the services."""
 
+import secrets
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from phonenumber_field.formfields import PhoneNumberField
@@ -301,4 +303,8 @@ class WebhookForm(DashboardForm):
         widget=forms.CheckboxSelectMultiple,
         label="Events",
         initial=list(APPOINTMENT_EVENTS),
+    )
+    # One value per rendered form: the view knows a form sent twice (a refresh after adding) and adds nothing more.
+    submission = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=lambda: secrets.token_urlsafe(16)
     )

@@ -15,8 +15,9 @@ def receiver():
 
 @pytest.fixture
 def public_dns(monkeypatch):
-    """DNS as the tests say: `public_dns["hooks.example.com"] = "203.0.113.9"`. Lookups leave the machine (the one
-    thing mocked); an address stands for itself, as with a real resolver; any other name does not resolve."""
+    """DNS as the tests say: `public_dns["hooks.example.com"] = "203.0.113.9"` (or a list of addresses). Lookups
+    leave the machine (the one thing mocked); an address stands for itself, as with a real resolver; any other
+    name does not resolve."""
     import ipaddress
     import socket
 
@@ -31,8 +32,11 @@ def public_dns(monkeypatch):
             answers.setdefault(host, host)
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
-        return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        addresses = [answers[host]] if isinstance(answers[host], str) else answers[host]
+        return [
+            (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+            for address in addresses
+        ]
 
     monkeypatch.setattr("shared_apps.webhooks.addresses.socket.getaddrinfo", getaddrinfo)
     return answers

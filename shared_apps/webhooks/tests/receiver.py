@@ -1,7 +1,10 @@
 """A real HTTP receiver on 127.0.0.1 for the delivery tests: it records every request and answers as told."""
 
+import contextlib
 import http.server
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -52,3 +55,24 @@ def start_receiver(tls_context=None) -> tuple[Receiver, http.server.ThreadingHTT
     receiver.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
+
+
+def start_trickler(lines: int, every: float) -> tuple[int, socket.socket]:
+    """A receiver that answers one request slowly: a status line, then one header line every `every` seconds
+    (`lines` of them), then an empty body. Each read gets a byte in time; only a bound on the whole attempt ends
+    it early. Returns (port, listening socket: close it when done)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                for number in range(lines):
+                    time.sleep(every)
+                    connection.sendall(f"X-Slow-{number}: 1\r\n".encode())
+                connection.sendall(b"Content-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], listener

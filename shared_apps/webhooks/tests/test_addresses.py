@@ -25,6 +25,7 @@ REFUSED = [
     "fe80::1",
     "fc00::1",
     "fd12:3456::1",
+    "fec0::1",  # site-local (deprecated, still routed inside some networks)
     "ff02::1",  # multicast
     "::ffff:127.0.0.1",  # IPv4-mapped
     "::ffff:169.254.169.254",
@@ -54,3 +55,12 @@ def test_an_internationalized_host_is_looked_up_and_sent_in_its_idna_form(public
     target = target_of("https://bücher.example:8443/in?x=1")
     assert (target.host, target.port, target.path) == ("xn--bcher-kva.example", 8443, "/in?x=1")
     assert target.addresses == ("2606:4700::6810:84e5",)
+
+
+def test_idna_2008_with_uts46_mapping(public_dns, settings):
+    """As browsers and current resolvers do: "ß" is kept (IDNA 2003 would make it "ss", another domain), and
+    capitals are mapped to small letters."""
+    from shared_apps.webhooks.addresses import target_of
+
+    public_dns["xn--strae-oqa.de"] = "2606:4700::6810:84e5"
+    assert target_of("https://STRAßE.de/in").host == "xn--strae-oqa.de"

@@ -74,12 +74,14 @@ def test_bad_input_is_400_and_writes_nothing(as_user, alpha_admin, body, field):
     [
         ("http://hooks.example.com/in", "https"),  # plain http
         ("https://user:pw@hooks.example.com/in", "passwords"),  # pragma: allowlist secret
-        ("https://localhost/in", "not a public address"),
-        ("https://127.0.0.1/in", "not a public address"),
-        ("https://169.254.169.254/latest/meta-data/", "not a public address"),
-        ("https://[::1]/in", "not a public address"),
-        ("https://[::ffff:10.0.0.1]/in", "not a public address"),
-        ("https://private.example.com/in", "10.1.2.3, which is not a public address"),  # DNS answers private
+        ("https://localhost/in", "not public"),
+        ("https://127.0.0.1/in", "not public"),
+        ("https://169.254.169.254/latest/meta-data/", "not public"),
+        ("https://[::1]/in", "not public"),
+        ("https://[::ffff:10.0.0.1]/in", "not public"),
+        ("https://[fec0::1]/in", "not public"),  # IPv6 site-local
+        ("https://private.example.com/in", "private.example.com resolves to an address that is not public"),
+        ("https://hooks.example.com./in", "trailing dot"),
         ("https://nowhere.example.com/in", "does not resolve"),
     ],
 )
@@ -91,7 +93,30 @@ def test_urls_refused_at_registration(as_user, alpha_admin, settings, public_dns
     error = response.json()["error"]
     assert error["code"] == "url_refused"
     assert why in error["fields"]["url"][0]
+    assert "10.1.2.3" not in error["message"]  # the network behind a name is not shown
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com:0/in",  # port 0
+        "https://a\u200db.example/in",  # not a valid IDNA host name (a joiner between letters)
+    ],
+)
+def test_a_url_that_is_not_one_is_invalid(as_user, alpha_admin, public_dns, url):
+    public_dns["hooks.example.com"] = "2606:4700::6810:84e5"
+    response = create(as_user(alpha_admin), url=url)
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["fields"]["url"][0].startswith("Enter a valid")
+    assert not Endpoint.objects.exists()
+
+
+def test_the_secret_is_not_cached(as_user, alpha_admin):
+    created = create(as_user(alpha_admin))
+    assert created.status_code == 201
+    assert created["Cache-Control"] == "no-store"
 
 
 def test_a_public_https_url_is_accepted(as_user, alpha_admin, settings, public_dns):

@@ -14,16 +14,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from shared_apps.audit.models import AuditLog
+from shared_apps.common.errors import ApplicationError
 from shared_apps.notifications.models import Notification
 from shared_apps.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from shared_apps.webhooks.services import (
+    LOST_ATTEMPT,
+    Outcome,
+    deliveries_prune,
     deliveries_send_due,
     delivery_claim,
     delivery_post,
+    delivery_record,
     delivery_send,
     endpoint_create,
 )
 from shared_apps.webhooks.tasks import webhook_send
+from shared_apps.webhooks.tests.receiver import start_trickler
 from tenant_apps.appointments.tests.helpers import book, bookable_doctor
 
 pytestmark = pytest.mark.django_db
@@ -200,14 +206,16 @@ def test_dns_answering_a_private_address_at_delivery_is_refused(
     booked(as_user, patient, alpha)
     public_dns["hooks.example.com"] = "10.0.0.7"  # the DNS record changed after registration
 
-    with mock.patch("shared_apps.webhooks.transport.urllib3.HTTPSConnectionPool") as connect:
+    with mock.patch("shared_apps.webhooks.transport._post_to") as connect:
         sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
 
     assert not connect.called
     assert sent.status == DeliveryStatus.PENDING
     (attempt,) = Attempt.objects.all()
     assert attempt.response_code is None
-    assert attempt.error == "Refused: hooks.example.com resolves to 10.0.0.7, which is not a public address."
+    assert attempt.error == (
+        "Refused: hooks.example.com resolves to an address that is not public: webhooks go to the internet only."
+    )
 
 
 def test_a_slow_receiver_does_not_hold_up_the_others(as_user, alpha, alpha_admin, patient, settings, receiver):
@@ -247,7 +255,122 @@ def test_a_delivery_is_claimed_once(as_user, alpha, alpha_admin, patient):
     assert delivery_claim(delivery_id=delivery.pk) is not None
     assert delivery_claim(delivery_id=delivery.pk) is None  # a redelivered task sends nothing
     expired = timezone.now() + dt.timedelta(minutes=6)
-    assert delivery_claim(delivery_id=delivery.pk, now=expired) is not None  # its worker died: taken over
+    assert delivery_claim(delivery_id=delivery.pk, now=expired) is None  # a lost claim is settled first (below)
+
+
+def test_an_attempt_whose_worker_was_lost_is_logged_and_retried(as_user, alpha, alpha_admin, patient):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    assert delivery_claim(delivery_id=delivery.pk) is not None  # and then its worker dies
+    later = timezone.now() + dt.timedelta(minutes=6)
+
+    with mock.patch.object(webhook_send, "apply_async") as queued:
+        assert deliveries_send_due(now=later) == 0  # settled as a failure: retried after its backoff, not now
+    assert not queued.called
+
+    (attempt,) = Attempt.objects.all()
+    assert (attempt.number, attempt.succeeded, attempt.error) == (1, False, LOST_ATTEMPT)
+    assert attempt.duration_ms >= 6 * 60 * 1000
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at > later
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since == later
+
+
+def test_a_lost_attempt_counts_towards_giving_up_and_disabling(as_user, alpha, alpha_admin, patient):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    booked(as_user, patient, alpha)
+    delivery = only_delivery(endpoint)
+    Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - dt.timedelta(hours=24))
+    delivery_claim(delivery_id=delivery.pk)
+
+    deliveries_send_due(now=timezone.now() + dt.timedelta(minutes=6))
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    assert Notification.objects.filter(template="webhook_disabled").count() == 1
+
+
+def test_two_failures_in_flight_disable_the_endpoint_once(as_user, alpha, alpha_admin, patient):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    booked(as_user, patient, alpha, "09:00")
+    booked(as_user, patient, alpha, "10:00")
+    Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - dt.timedelta(hours=24))
+    in_flight = [delivery_claim(delivery_id=delivery.pk) for delivery in Delivery.objects.filter(endpoint=endpoint)]
+    failure = Outcome(succeeded=False, response_code=500, error="The receiver answered 500.")
+
+    for delivery in in_flight:
+        delivery_record(delivery=delivery, outcome=failure, duration_ms=1)
+
+    assert Notification.objects.filter(template="webhook_disabled").count() == 1
+    assert AuditLog.objects.filter(action="webhook.disabled", entity_id=str(endpoint.pk)).count() == 1
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
+    assert Attempt.objects.count() == 2
+
+
+def test_a_late_worker_records_nothing_over_a_settled_claim(as_user, alpha, alpha_admin, patient):
+    endpoint = endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a")
+    booked(as_user, patient, alpha)
+    claimed = delivery_claim(delivery_id=only_delivery(endpoint).pk)
+    deliveries_send_due(now=timezone.now() + dt.timedelta(minutes=6))  # settled as lost
+
+    late = delivery_record(delivery=claimed, outcome=Outcome(succeeded=True, response_code=200), duration_ms=1)
+
+    assert late is None
+    assert Attempt.objects.count() == 1
+    assert only_delivery(endpoint).status == DeliveryStatus.PENDING
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off(as_user, alpha, alpha_admin, patient, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    port, listener = start_trickler(lines=15, every=0.2)  # a header line every 0.2 s, 3 s in all, then 200
+    try:
+        endpoint = endpoint_for(alpha, alpha_admin, f"http://127.0.0.1:{port}/hook")
+        booked(as_user, patient, alpha)
+        sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+    finally:
+        listener.close()
+    assert sent.status == DeliveryStatus.PENDING
+    assert Attempt.objects.get().error == "No answer within 0.5 s."
+
+
+def test_every_checked_address_is_tried_in_turn(as_user, alpha, alpha_admin, patient, receiver, public_dns):
+    public_dns["hooks.example.test"] = ["127.0.0.2", "127.0.0.1"]  # nothing listens on the first
+    endpoint = endpoint_for(alpha, alpha_admin, f"http://hooks.example.test:{receiver.port}/hook")
+    booked(as_user, patient, alpha)
+
+    sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+
+    assert sent.status == DeliveryStatus.SUCCEEDED, Attempt.objects.get().error
+    (request,) = receiver.requests
+    assert request.headers["Host"] == f"hooks.example.test:{receiver.port}"
+
+
+def test_an_endpoint_with_no_known_event_is_refused_by_the_service(alpha, alpha_admin):
+    with pytest.raises(ApplicationError) as refused:
+        endpoint_for(alpha, alpha_admin, "http://127.0.0.1:9/a", events=["appointment.exploded"])
+    assert (refused.value.code, list(refused.value.fields)) == ("invalid", ["events"])
+    assert not Endpoint.objects.exists()
+
+
+def test_finished_deliveries_are_pruned_after_the_retention(as_user, alpha, alpha_admin, patient, receiver, settings):
+    settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+    endpoint = endpoint_for(alpha, alpha_admin, receiver.url())
+    booked(as_user, patient, alpha, "09:00")
+    booked(as_user, patient, alpha, "10:00")
+    old, waiting = Delivery.objects.filter(endpoint=endpoint).order_by("created_at")
+    delivery_send(delivery_id=old.pk)
+    month_ago = timezone.now() - dt.timedelta(days=31)
+    Delivery.objects.filter(endpoint=endpoint).update(created_at=month_ago)
+
+    assert deliveries_prune() == 1
+
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [waiting.pk]  # not finished: kept
+    assert not Attempt.objects.exists()
 
 
 def test_given_up_after_a_day(as_user, alpha, alpha_admin, patient, receiver):
@@ -296,3 +419,13 @@ def test_a_receiver_that_is_not_listening(as_user, alpha, alpha_admin, patient, 
     sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
     assert sent.status == DeliveryStatus.PENDING
     assert Attempt.objects.get().error == "The connection was refused."
+
+
+def test_the_timeout_must_fit_inside_the_send_time_limit(settings):
+    from shared_apps.webhooks.checks import attempt_fits_the_time_limit
+
+    assert attempt_fits_the_time_limit() == []
+    settings.WEBHOOK_TIMEOUT_SECONDS = 31
+    assert [error.id for error in attempt_fits_the_time_limit()] == ["webhooks.E001"]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0
+    assert [error.id for error in attempt_fits_the_time_limit()] == ["webhooks.E001"]

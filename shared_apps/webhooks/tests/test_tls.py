@@ -15,15 +15,13 @@ pytestmark = pytest.mark.django_db
 HOST = "hooks.example.test"
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for HOST (openssl, as on any Debian machine): (cert file, key file)."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
+def self_signed(folder, name: str):
+    """A self-signed certificate for `name` (openssl, as on any Debian machine): (cert file, key file)."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
     subprocess.run(  # noqa: S603 - fixed arguments
         [
             "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}",
+            "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
             "-keyout", str(key), "-out", str(cert),
         ],
         check=True,
@@ -32,11 +30,30 @@ def certificate(tmp_path_factory):
     return cert, key
 
 
-@pytest.fixture
-def tls_receiver(certificate):
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed(tmp_path_factory.mktemp("tls"), HOST)
+
+
+@pytest.fixture(scope="module")
+def other_certificate(tmp_path_factory):
+    return self_signed(tmp_path_factory.mktemp("tls-other"), "other.example.test")
+
+
+def receiving_with(certificate):
+    """A TLS receiver showing `certificate`; its `.server_names` lists the name (SNI) each client asked for."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
+    server_names = []
+    context.sni_callback = lambda connection, name, context: server_names.append(name)
     receiver, server = start_receiver(tls_context=context)
+    receiver.server_names = server_names
+    return receiver, server
+
+
+@pytest.fixture
+def tls_receiver(certificate):
+    receiver, server = receiving_with(certificate)
     yield receiver
     server.shutdown()
     server.server_close()
@@ -66,3 +83,19 @@ def test_a_trusted_certificate_for_the_host_delivers_to_the_checked_address(
     assert sent.status == DeliveryStatus.SUCCEEDED, Attempt.objects.get().error
     (request,) = tls_receiver.requests
     assert request.headers["Host"] == f"{HOST}:{tls_receiver.port}"
+    assert tls_receiver.server_names == [HOST]  # SNI names the URL's host, not the address connected to
+
+
+def test_a_trusted_certificate_for_another_name_fails_the_attempt(
+    as_user, alpha, alpha_admin, patient, public_dns, other_certificate, monkeypatch
+):
+    monkeypatch.setenv("SSL_CERT_FILE", str(other_certificate[0]))  # trusted, but for other.example.test
+    receiver, server = receiving_with(other_certificate)
+    try:
+        sent = deliver(as_user, alpha, alpha_admin, patient, public_dns, receiver)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sent.status == DeliveryStatus.PENDING
+    assert Attempt.objects.get().error == "TLS failed (is the certificate valid for the host?)."
+    assert not receiver.requests

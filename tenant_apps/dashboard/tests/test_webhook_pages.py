@@ -24,6 +24,8 @@ def test_adding_shows_the_secret_once(admin_client):
     assert endpoint.secret in page
     assert '<label for="new-secret">' in page
     assert 'id="new-secret"' in page
+    assert "autofocus" in page.split('id="new-secret"')[1].split(">")[0]  # the notice is where focus lands
+    assert "no-store" in response["Cache-Control"]
 
     listed = admin_client.get("/webhooks/").content.decode()
     assert endpoint.url in listed
@@ -59,6 +61,7 @@ def test_the_deliveries_and_their_attempts_are_shown(alpha, alpha_admin, admin_c
         server.server_close()
     page = admin_client.get(f"/webhooks/{endpoint.pk}/").content.decode()
     assert "appointment.booked" in page
+    assert "#1 <time" in page  # numbered as the attempts are, newest first
     assert "failed, HTTP 500 — The receiver answered 500." in page
     assert "next try" in page
     assert "failing since" in page
@@ -73,8 +76,36 @@ def test_delete_and_turn_back_on(alpha, alpha_admin, admin_client):
     endpoint.refresh_from_db()
     assert endpoint.active
     assert AuditLog.objects.filter(action="webhook.enabled", entity_id=str(endpoint.pk)).exists()
+    confirm = admin_client.get(f"/webhooks/{endpoint.pk}/delete/")
+    assert confirm.status_code == 200
+    assert "Nothing is deleted yet." in confirm.content.decode()
+    assert Endpoint.objects.filter(pk=endpoint.pk).exists()  # asking deletes nothing
     assert admin_client.post(f"/webhooks/{endpoint.pk}/delete/").status_code == 302
     assert not Endpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_the_detail_page_asks_before_deleting(alpha, alpha_admin, admin_client):
+    endpoint = endpoint_create(
+        actor=alpha_admin, hospital=alpha, url="http://127.0.0.1:9/", events=["appointment.booked"]
+    )
+    page = admin_client.get(f"/webhooks/{endpoint.pk}/").content.decode()
+    assert f'href="/webhooks/{endpoint.pk}/delete/"' in page
+    assert f'action="/webhooks/{endpoint.pk}/delete/"' not in page  # no one-click delete
+
+
+def test_the_same_form_sent_twice_adds_one_webhook(admin_client):
+    form = admin_client.get("/webhooks/").context["form"]
+    submission = form["submission"].value()
+    body = {"url": "http://127.0.0.1:9/hook", "events": ["appointment.booked"], "submission": submission}
+    assert admin_client.post("/webhooks/", body).status_code == 201
+    again = admin_client.post("/webhooks/", body)  # the browser's "resend" after a refresh
+    endpoint = Endpoint.objects.get()
+    assert again.status_code == 302
+    assert again["Location"] == f"/webhooks/{endpoint.pk}/"
+    fresh = {**body, "submission": admin_client.get("/webhooks/").context["form"]["submission"].value()}
+    assert fresh["submission"] != submission
+    assert admin_client.post("/webhooks/", fresh).status_code == 201  # a new form adds another
+    assert Endpoint.objects.count() == 2
 
 
 def test_another_hospitals_webhook_and_doctors_get_404(beta, beta_admin, admin_client, doctor_with_login):

@@ -4,7 +4,7 @@ attempts, delete and turn back on. Every rule is shared_apps/webhooks/services.p
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from shared_apps.common.errors import ApplicationError
 from shared_apps.webhooks.selectors import delivery_list, endpoint_get, endpoint_list
@@ -30,20 +30,34 @@ def _list_page(request, form=None, created=None, status=200):
     return render(request, "dashboard/webhooks.html", context, status=status)
 
 
+ADDED = "webhooks_added"  # in the session: a submitted form's value → the endpoint it added (never the secret)
+ADDED_KEPT = 10
+
+
 @dashboard_view(admin_only=True)
 def webhook_list(request):
     """The endpoints and the form to add one. After adding, the same page shows the new endpoint's secret, once:
-    it is never shown again (and never kept in the session)."""
+    it is never shown again (never kept in the session). The same form sent again (a refresh) adds
+    nothing and goes to the endpoint it added."""
     if request.method != "POST":
         return _list_page(request)
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return _list_page(request, form, status=400)
+    data = dict(form.cleaned_data)
+    submission = data.pop("submission")
+    added = request.session.get(ADDED, {})
+    earlier = submission and added.get(submission)
+    if earlier and endpoint_get(hospital=request.hospital, endpoint_id=earlier):
+        messages.info(request, "This webhook was already added; its secret was shown then, once.")
+        return redirect("dashboard:webhook", webhook_id=earlier)
     try:
-        endpoint = endpoint_create(actor=request.user, hospital=request.hospital, **form.cleaned_data)
+        endpoint = endpoint_create(actor=request.user, hospital=request.hospital, **data)
     except ApplicationError as exc:
         return _list_page(request, form, status=add_service_error(form, exc))
-    return _list_page(request, created=endpoint, status=201)
+    if submission:
+        request.session[ADDED] = dict(list(added.items())[-(ADDED_KEPT - 1) :]) | {submission: str(endpoint.pk)}
+    return _list_page(request, created=endpoint, status=201)  # not cached: no dashboard page is (middleware)
 
 
 @dashboard_view(admin_only=True)
@@ -54,9 +68,13 @@ def webhook_detail(request, webhook_id):
 
 
 @dashboard_view(admin_only=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def webhook_delete(request, webhook_id):
+    """GET asks to confirm (its deliveries and their attempts go too); POST deletes."""
     endpoint = _endpoint(request, webhook_id)
+    if request.method == "GET":
+        context = {"endpoint": endpoint, "section": "webhooks"}
+        return render(request, "dashboard/webhook_delete_confirm.html", context)
     endpoint_delete(actor=request.user, hospital=request.hospital, endpoint=endpoint)
     messages.success(request, f"Webhook {endpoint.url} deleted.")
     return redirect("dashboard:webhooks")
