@@ -57,7 +57,7 @@ class EndpointListApi(AdminOnlyApi):
                 403,
                 409,
                 codes={
-                    400: "`invalid` (a malformed URL, an unknown event); `url_refused`: not https, or a non-public address",
+                    400: "`invalid` (a malformed URL, an unknown event); `url_refused`: not https, or not public",
                     409: "`too_many_webhooks`",
                 },
             ),
