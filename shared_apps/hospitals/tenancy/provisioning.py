@@ -1,4 +1,5 @@
-"""Creating hospital schemas: claim a pooled clone of the template, or clone it now; keep the pool filled."""
+"""Creating hospital schemas: claim a pooled copy of the template, or make one now (its captured SQL replayed,
+snapshot.py; a clone without one); keep the pool filled."""
 
 import uuid
 from functools import cache
@@ -11,6 +12,7 @@ from django_tenants.clone import CloneSchema
 
 from shared_apps.common.errors import ApplicationError
 from shared_apps.hospitals.models import Hospital, PooledSchema
+from shared_apps.hospitals.tenancy.snapshot import schema_make, snapshot_statements
 
 TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
 
@@ -67,8 +69,17 @@ def provision_schema(hospital: Hospital) -> None:
     if missing:
         raise TemplateOutdated(missing)
     if not _claim_pooled_schema(hospital.schema_name):
-        _clone_template(hospital.schema_name)
-        _restore_constraint_names(hospital.schema_name)
+        _make_schema(hospital.schema_name)
+
+
+def _make_schema(schema: str) -> None:
+    """A new schema like the template: its captured SQL replayed (constant time), or a clone without one."""
+    statements = snapshot_statements(TEMPLATE_SCHEMA)
+    if statements is not None:
+        schema_make(schema, statements)
+        return
+    _clone_template(schema)
+    _restore_constraint_names(schema)
 
 
 def _clone_template(schema: str) -> None:
@@ -112,8 +123,7 @@ def schema_pool_fill(size: int) -> int:
     while PooledSchema.objects.count() < size and not template_missing_migrations():
         name = f"{POOL_PREFIX}{uuid.uuid4().hex}"
         with transaction.atomic():
-            _clone_template(name)
-            _restore_constraint_names(name)
+            _make_schema(name)
             PooledSchema.objects.create(name=name)
         added += 1
     return added

@@ -222,9 +222,17 @@ def _catalog(schema: str) -> dict[str, set]:
     return {"constraints": constraints, "indexes": indexes}
 
 
-def test_a_cloned_schema_has_the_same_constraints_and_indexes_as_a_migrated_one():
+@pytest.fixture(params=["snapshot", "clone"])
+def way_of_making(request, monkeypatch):
+    """Both ways a schema is made: the template's captured SQL replayed, and clone_schema (without pg_dump)."""
+    if request.param == "clone":
+        monkeypatch.setattr("shared_apps.hospitals.tenancy.provisioning.snapshot_statements", lambda template: None)
+    return request.param
+
+
+def test_a_made_schema_has_the_same_constraints_and_indexes_as_a_migrated_one(way_of_making):
     hospital = PendingHospitalFactory()
-    provision_schema(hospital)  # clone of the template, which migrate_schemas built by running migrations
+    provision_schema(hospital)  # a copy of the template, which migrate_schemas built by running migrations
 
     cloned, migrated = _catalog(hospital.schema_name), _catalog(TEMPLATE_SCHEMA)
 
@@ -249,8 +257,10 @@ def test_hospital_admin_user_is_created_with_an_unusable_password(superadmin):
     assert notification.context == {"user_id": admin.pk, "hospital_id": hospital.pk}  # ids only, no token
 
 
-def test_cloning_keeps_the_names_of_plain_unique_constraints():
+def test_cloning_keeps_the_names_of_plain_unique_constraints(monkeypatch):
     # The clone function renames plain UNIQUE constraints to PostgreSQL's defaults; provisioning renames them back.
+    # (The snapshot keeps every name: pg_dump writes them. It is of the committed template, so cloning here.)
+    monkeypatch.setattr("shared_apps.hospitals.tenancy.provisioning.snapshot_statements", lambda template: None)
     with connection.cursor() as cursor:
         cursor.execute(
             f"ALTER TABLE {TEMPLATE_SCHEMA}.doctors_doctor "
@@ -334,3 +344,37 @@ def test_migrate_skips_schemas_that_are_current_and_keeps_those_that_are_behind(
     assert _plain_migrate({"verbosity": 1, "interactive": False})
     assert not _plain_migrate({"app_label": "doctors"})
     assert not _plain_migrate({"fake": True})
+
+
+def test_migrate_captures_the_template_once_per_set_of_migrations():
+    from shared_apps.hospitals.models import TemplateSnapshot
+    from shared_apps.hospitals.tenancy.snapshot import PLACEHOLDER, migrations_key
+
+    (snapshot,) = TemplateSnapshot.objects.all()  # taken by the test database's migrate_schemas
+    assert snapshot.migrations_key == migrations_key()
+    assert snapshot.statements.startswith(f"CREATE SCHEMA {PLACEHOLDER};")
+    assert f'INSERT INTO {PLACEHOLDER}."django_migrations"' in snapshot.statements  # its migration records
+
+
+def test_a_made_schema_records_the_templates_migrations(superadmin):
+    hospital = hospital_approve(actor=superadmin, hospital=PendingHospitalFactory())
+    assert template_missing_migrations(hospital.schema_name, tenant_only=True) == []
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{hospital.schema_name}".django_migrations')
+        made = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {TEMPLATE_SCHEMA}.django_migrations")
+        assert made == cursor.fetchone()[0]
+        cursor.execute(  # its identity goes on after the copied rows
+            f'INSERT INTO "{hospital.schema_name}".django_migrations (app, name, applied) VALUES (%s, %s, now())',
+            ["later", "0001"],
+        )
+
+
+def test_a_template_holding_what_the_snapshot_does_not_copy_is_cloned():
+    from shared_apps.hospitals.tenancy.snapshot import snapshot_take
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE VIEW {TEMPLATE_SCHEMA}.doctor_names AS SELECT name FROM {TEMPLATE_SCHEMA}.doctors_doctor"
+        )
+    assert snapshot_take(TEMPLATE_SCHEMA) is None
