@@ -41,3 +41,30 @@ ensure_chromium() {
   log "Installing chromium (Debian package) for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
+
+# PgBouncer in session mode on 127.0.0.1:6432 in front of the PostgreSQL on 127.0.0.1:5432 (the Debian package),
+# for the tests and benchmarks that go through a pooler. Session mode only: a schema-per-tenant app sets
+# search_path on a connection, which transaction mode would hand to another client (README "Connection pooling").
+PGBOUNCER_PORT=6432
+PGBOUNCER_DIR=/tmp/rhms-pgbouncer
+
+ensure_pgbouncer() {
+  port_open "$PGBOUNCER_PORT" && return
+  if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+    log "Installing pgbouncer (Debian package)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+  fi
+  mkdir -p "$PGBOUNCER_DIR"
+  cp "$ROOT/scripts/lib/pgbouncer.ini" "$PGBOUNCER_DIR/pgbouncer.ini"
+  printf '"postgres" ""\n' >"$PGBOUNCER_DIR/userlist.txt"
+  local run_as=()
+  if [ "$(id -u)" = 0 ]; then  # pgbouncer will not run as root
+    chown -R postgres "$PGBOUNCER_DIR"
+    run_as=(-u postgres)
+  fi
+  log "Starting PgBouncer (session mode) on 127.0.0.1:$PGBOUNCER_PORT"
+  (cd "$PGBOUNCER_DIR" && /usr/sbin/pgbouncer -d "${run_as[@]}" "$PGBOUNCER_DIR/pgbouncer.ini")
+  for _ in $(seq 1 30); do port_open "$PGBOUNCER_PORT" && return; sleep 0.2; done
+  echo "PgBouncer did not start (see $PGBOUNCER_DIR/pgbouncer.log)" >&2
+  exit 1
+}
