@@ -48,8 +48,6 @@ def url_parts(url: str):
     schemes = ("https", "http") if settings.WEBHOOK_ALLOW_PRIVATE else ("https",)
     if parts.scheme not in schemes:
         raise Refused("Use an https:// URL.")
-    if parts.hostname.endswith("."):
-        raise Refused("Leave the trailing dot out of the host name.")
     if parts.username is not None or parts.password is not None:
         raise Refused("Leave user names and passwords out of the URL: deliveries are signed instead.")
     if parts.fragment:
@@ -62,6 +60,8 @@ def target_of(url: str) -> Target:
     parts = url_parts(url)
     port = parts.port or default_port(parts.scheme)
     host = ascii_host(parts.hostname)
+    if host.endswith("."):  # checked after IDNA: "。" and "．" map to a dot
+        raise Refused("Leave the trailing dot out of the host name.")
     addresses = resolve(host, port)
     public = all(is_public(ipaddress.ip_address(address)) for address in addresses)
     if not public and not settings.WEBHOOK_ALLOW_PRIVATE:

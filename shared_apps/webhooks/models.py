@@ -66,6 +66,11 @@ class Delivery(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due_idx"),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="webhook_delivery_claimed_idx"),
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint_idx"),
+            models.Index(  # the hourly prune
+                fields=["created_at"],
+                condition=Q(status__in=["succeeded", "failed"]),
+                name="webhook_delivery_finished_idx",
+            ),
         ]
         constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once")]
 

@@ -9,6 +9,7 @@ failed for that long is disabled and its hospital's admins are emailed. Every at
 import json
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from shared_apps.accounts.models import MembershipRole
 from shared_apps.audit.services import audit_record
@@ -37,6 +39,7 @@ LONGEST_RETRY_SECONDS = 3600
 # A claimed delivery whose worker has not finished by then died mid-send (the task's time limit is shorter).
 CLAIM_TIMEOUT_SECONDS = 300
 DUE_BATCH = 1000
+HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH
 LOST_ATTEMPT = "The attempt did not finish: its worker stopped (a crash, or the time limit)."
 
 _CREATE_DELIVERIES = """
@@ -45,6 +48,7 @@ _CREATE_DELIVERIES = """
     SELECT gen_random_uuid(), endpoint.id, %(event_id)s, %(type)s, %(body)s, 'pending', 0, %(now)s, %(now)s
     FROM webhooks_endpoint AS endpoint
     WHERE endpoint.hospital_id = %(hospital_id)s AND endpoint.active AND %(type)s = ANY(endpoint.events)
+    FOR SHARE OF endpoint
     RETURNING id
 """
 
@@ -92,7 +96,10 @@ def _subscribed(events: list[str]) -> list[str]:
 
 @transaction.atomic
 def endpoint_delete(*, actor, hospital, endpoint: Endpoint) -> None:
-    """Remove the endpoint with its deliveries and their attempts (a delivery in flight finds nothing to record)."""
+    """Remove the endpoint with its deliveries and their attempts (a delivery in flight finds nothing to record).
+    The endpoint is locked first, as a recording worker locks it before its delivery (no deadlock), and a change
+    writing deliveries for it waits (FOR SHARE in _CREATE_DELIVERIES), then finds it gone."""
+    Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
     audit_record(
         actor=actor,
         action="webhook.deleted",
@@ -233,19 +240,37 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError):
         return "The connection was refused."
     if isinstance(exc, urllib3.exceptions.SSLError):
-        return "TLS failed (is the certificate valid for the host?)."
+        return _tls_failure(exc)
     if isinstance(exc, urllib3.exceptions.TimeoutError):
         return f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s."
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-def delivery_record(*, delivery: Delivery, outcome: Outcome, duration_ms: int, now=None) -> Delivery | None:
+def _tls_failure(exc: Exception) -> str:
+    """Why TLS failed, as far as the admin can act on it: a certificate for another name, or one not trusted."""
+    while exc is not None:
+        if isinstance(exc, CertificateError) or getattr(exc, "verify_code", None) == HOSTNAME_MISMATCH:
+            return "TLS failed: the certificate is not valid for the URL's host name."
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return "TLS failed: the certificate is not trusted (self-signed, expired or an unknown authority)."
+        exc = (
+            exc.__cause__
+            or exc.__context__
+            or (exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else None)
+        )
+    return "TLS failed (the handshake did not complete)."
+
+
+def delivery_record(
+    *, delivery: Delivery, outcome: Outcome, duration_ms: int, now=None, attempted_at=None
+) -> Delivery | None:
     """Log the attempt and settle the delivery: delivered, retried later (backoff with jitter) or given up after
     WEBHOOK_RETRY_HOURS. A failure while the endpoint has been failing that long disables it. None (nothing
     written) if the claim is no longer this attempt's: the endpoint was deleted, or the claim was settled as lost."""
     now = now or timezone.now()
     with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
+        # NO KEY UPDATE: recorders of one endpoint take turns; changes inserting deliveries (a key share) do not wait.
+        endpoint = Endpoint.objects.select_for_update(no_key=True).filter(pk=delivery.endpoint_id).first()
         if endpoint is None:  # deleted meanwhile, with its deliveries
             return None
         claim = Delivery.objects.select_for_update().filter(
@@ -256,7 +281,7 @@ def delivery_record(*, delivery: Delivery, outcome: Outcome, duration_ms: int, n
         Attempt.objects.create(
             delivery=delivery,
             number=delivery.attempts,
-            attempted_at=now,
+            attempted_at=attempted_at or now,
             succeeded=outcome.succeeded,
             response_code=outcome.response_code,
             error=outcome.error,
@@ -345,7 +370,10 @@ def deliveries_settle_lost(*, now=None) -> int:
     for delivery in lost[:DUE_BATCH]:
         duration_ms = int((now - delivery.claimed_at).total_seconds() * 1000)
         outcome = Outcome(succeeded=False, error=LOST_ATTEMPT)
-        settled += delivery_record(delivery=delivery, outcome=outcome, duration_ms=duration_ms, now=now) is not None
+        recorded = delivery_record(
+            delivery=delivery, outcome=outcome, duration_ms=duration_ms, now=now, attempted_at=delivery.claimed_at
+        )
+        settled += recorded is not None
     return settled
 
 

@@ -33,9 +33,10 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
     TLS server name; the next address only when no connection to one can be made. Raises urllib3's errors (refused
     connections, TLS failures) or DeadlinePassed."""
     with Deadline(settings.WEBHOOK_TIMEOUT_SECONDS) as deadline:
-        for address in target.addresses:
+        for number, address in enumerate(target.addresses):
+            connect_within = deadline.left() / (len(target.addresses) - number)  # a share of the time left each
             try:
-                return _post_to(address, target, body=body, headers=headers, deadline=deadline)
+                return _post_to(address, target, body=body, headers=headers, deadline=deadline, connect=connect_within)
             except urllib3.exceptions.ConnectTimeoutError:  # refused too (NewConnectionError): try the next one
                 if deadline.passed or address == target.addresses[-1]:
                     raise
@@ -46,9 +47,9 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
     raise AssertionError("target_of gives at least one address")  # pragma: no cover
 
 
-def _post_to(address: str, target: Target, *, body: bytes, headers: dict[str, str], deadline) -> Answer:
-    left = deadline.left()
-    options = {"timeout": urllib3.Timeout(connect=left, read=left), "retries": False, "maxsize": 1, "block": False}
+def _post_to(address: str, target: Target, *, body: bytes, headers: dict[str, str], deadline, connect: float) -> Answer:
+    timeout = urllib3.Timeout(connect=connect, read=deadline.left())
+    options = {"timeout": timeout, "retries": False, "maxsize": 1, "block": False}
     if target.scheme == "https":
         pool = _HTTPSPool(
             address,
@@ -99,19 +100,21 @@ def _read_capped(response) -> None:
             if not chunk:
                 return
             left -= len(chunk)
-    except (urllib3.exceptions.HTTPError, OSError):
+    except Exception:  # noqa: BLE001 - the watchdog may cut a TLS read in any state; the status stands
         return
 
 
 class Deadline:
-    """A watchdog for one attempt: when `seconds` have passed it shuts down the socket of every connection it
-    watches, which ends any blocked connect, handshake or read at once."""
+    """A watchdog for one attempt: when `seconds` have passed it shuts down every socket it watches, which ends any
+    blocked connect, handshake or read at once. It keeps a duplicate of each socket's descriptor: shutting one down
+    shuts the socket, whichever object holds it by then (the TLS wrapper that replaced the TCP socket object, or the
+    response that http.client handed it to after the headers: no length, `Connection: close`)."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.passed = False
         self._ends = time.monotonic() + seconds
-        self._connections = []
+        self._sockets = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -122,37 +125,42 @@ class Deadline:
 
     def __exit__(self, *exc_info):
         self._timer.cancel()
+        with self._lock:
+            for duplicate in self._sockets:
+                duplicate.close()
+            self._sockets.clear()
 
     def left(self) -> float:
         return max(0.001, self._ends - time.monotonic())
 
-    def watch(self, connection) -> None:
+    def watch(self, sock) -> None:
         with self._lock:
             if self.passed:
                 raise DeadlinePassed(f"No answer within {self.seconds:g} s.")
-            self._connections.append(connection)
+            self._sockets.append(sock.dup())
 
     def _expire(self) -> None:
         with self._lock:
             self.passed = True
-            connections = list(self._connections)
-        for connection in connections:
-            sock = connection.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):  # already closed
-                    sock.shutdown(socket.SHUT_RDWR)
+            sockets = list(self._sockets)
+        for duplicate in sockets:
+            with contextlib.suppress(OSError):  # the connection is closed already
+                duplicate.shutdown(socket.SHUT_RDWR)
 
 
 class _Watched:
-    """A connection its pool's deadline watches from before it connects (a handshake can be cut short too)."""
+    """A connection whose socket its pool's deadline watches from the moment it is connected (before TLS)."""
 
     deadline: Deadline
 
-    def connect(self) -> None:
-        self.deadline.watch(self)
-        super().connect()
-        if self.deadline.passed:  # it fired between the socket's creation and its assignment
-            raise DeadlinePassed(f"No answer within {self.deadline.seconds:g} s.")
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            self.deadline.watch(sock)
+        except DeadlinePassed:
+            sock.close()
+            raise
+        return sock
 
 
 class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):

@@ -308,3 +308,6 @@ class WebhookForm(DashboardForm):
     submission = forms.CharField(
         widget=forms.HiddenInput, required=False, max_length=64, initial=lambda: secrets.token_urlsafe(16)
     )
+
+    def clean_submission(self):  # a form posted without one (a script) is its own submission
+        return self.cleaned_data["submission"] or secrets.token_urlsafe(16)

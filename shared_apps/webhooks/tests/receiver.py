@@ -1,6 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 for the delivery tests: it records every request and answers as told."""
 
-import contextlib
 import http.server
 import socket
 import threading
@@ -57,22 +56,38 @@ def start_receiver(tls_context=None) -> tuple[Receiver, http.server.ThreadingHTT
     return receiver, server
 
 
-def start_trickler(lines: int, every: float) -> tuple[int, socket.socket]:
-    """A receiver that answers one request slowly: a status line, then one header line every `every` seconds
-    (`lines` of them), then an empty body. Each read gets a byte in time; only a bound on the whole attempt ends
-    it early. Returns (port, listening socket: close it when done)."""
+@dataclass
+class Trickler:
+    port: int
+    listener: socket.socket
+    done: threading.Event = field(default_factory=threading.Event)
+    sent_everything: bool = False
+
+
+def start_trickler(lines: int, every: float, *, in_body: bool = False) -> Trickler:
+    """A receiver that answers one request slowly, one line every `every` seconds (`lines` of them): header lines
+    after the status line, or (`in_body`) a complete `200`, `Connection: close` header and then the body. Each read
+    gets bytes in time; only a bound on the whole attempt ends it early. Close `.listener` when done."""
     listener = socket.create_server(("127.0.0.1", 0))
+    trickler = Trickler(port=listener.getsockname()[1], listener=listener)
+    head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" if in_body else b"HTTP/1.1 200 OK\r\n"
 
     def serve():
-        with contextlib.suppress(OSError):
+        try:
             connection, _ = listener.accept()
             with connection:
                 connection.recv(65536)
-                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                connection.sendall(head)
                 for number in range(lines):
                     time.sleep(every)
-                    connection.sendall(f"X-Slow-{number}: 1\r\n".encode())
-                connection.sendall(b"Content-Length: 0\r\n\r\n")
+                    connection.sendall(b"x" if in_body else f"X-Slow-{number}: 1\r\n".encode())
+                if not in_body:
+                    connection.sendall(b"Content-Length: 0\r\n\r\n")
+                trickler.sent_everything = True
+        except OSError:
+            pass
+        finally:
+            trickler.done.set()
 
     threading.Thread(target=serve, daemon=True).start()
-    return listener.getsockname()[1], listener
+    return trickler

@@ -64,3 +64,11 @@ def test_idna_2008_with_uts46_mapping(public_dns, settings):
 
     public_dns["xn--strae-oqa.de"] = "2606:4700::6810:84e5"
     assert target_of("https://STRAßE.de/in").host == "xn--strae-oqa.de"
+
+
+def test_a_trailing_dot_is_refused_after_idna_mapping(public_dns):
+    from shared_apps.webhooks.addresses import Refused, target_of
+
+    public_dns["xn--bcher-kva.example."] = "2606:4700::6810:84e5"
+    with pytest.raises(Refused, match="trailing dot"):
+        target_of("https://bücher.example\u3002/in")  # an ideographic full stop, a dot once mapped

@@ -327,15 +327,30 @@ def test_a_late_worker_records_nothing_over_a_settled_claim(as_user, alpha, alph
 
 def test_a_receiver_that_trickles_its_answer_is_cut_off(as_user, alpha, alpha_admin, patient, settings):
     settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
-    port, listener = start_trickler(lines=15, every=0.2)  # a header line every 0.2 s, 3 s in all, then 200
+    trickler = start_trickler(lines=15, every=0.2)  # a header line every 0.2 s, 3 s in all, then 200
     try:
-        endpoint = endpoint_for(alpha, alpha_admin, f"http://127.0.0.1:{port}/hook")
+        endpoint = endpoint_for(alpha, alpha_admin, f"http://127.0.0.1:{trickler.port}/hook")
         booked(as_user, patient, alpha)
         sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
     finally:
-        listener.close()
+        trickler.listener.close()
     assert sent.status == DeliveryStatus.PENDING
     assert Attempt.objects.get().error == "No answer within 0.5 s."
+
+
+def test_a_receiver_that_trickles_its_body_is_cut_off(as_user, alpha, alpha_admin, patient, settings):
+    """Its 200 has arrived, so the attempt succeeded; the rest of the answer is not waited for."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    trickler = start_trickler(lines=30, every=0.2, in_body=True)  # a byte every 0.2 s for 6 s, no length
+    try:
+        endpoint = endpoint_for(alpha, alpha_admin, f"http://127.0.0.1:{trickler.port}/hook")
+        booked(as_user, patient, alpha)
+        sent = delivery_send(delivery_id=only_delivery(endpoint).pk)
+        assert trickler.done.wait(timeout=10)
+    finally:
+        trickler.listener.close()
+    assert sent.status == DeliveryStatus.SUCCEEDED
+    assert not trickler.sent_everything  # the connection was shut while it was still sending
 
 
 def test_every_checked_address_is_tried_in_turn(as_user, alpha, alpha_admin, patient, receiver, public_dns):

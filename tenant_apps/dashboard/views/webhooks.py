@@ -2,6 +2,7 @@
 attempts, delete and turn back on. Every rule is shared_apps/webhooks/services.py's, as for /api/webhooks/."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,34 +31,39 @@ def _list_page(request, form=None, created=None, status=200):
     return render(request, "dashboard/webhooks.html", context, status=status)
 
 
-ADDED = "webhooks_added"  # in the session: a submitted form's value → the endpoint it added (never the secret)
-ADDED_KEPT = 10
+SENT_FORM_SECONDS = 24 * 3600  # how long a sent add form is remembered (a refresh after that adds another)
 
 
 @dashboard_view(admin_only=True)
 def webhook_list(request):
     """The endpoints and the form to add one. After adding, the same page shows the new endpoint's secret, once:
-    it is never shown again (never kept in the session). The same form sent again (a refresh) adds
-    nothing and goes to the endpoint it added."""
+    it is never shown again (never stored outside the endpoint). Each rendered form carries its own value; the
+    first request to send it claims it in the cache (an atomic add), so the same form sent again (a refresh, a
+    double click, two tabs) adds nothing and goes to the endpoint it added."""
     if request.method != "POST":
         return _list_page(request)
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return _list_page(request, form, status=400)
     data = dict(form.cleaned_data)
-    submission = data.pop("submission")
-    added = request.session.get(ADDED, {})
-    earlier = submission and added.get(submission)
-    if earlier and endpoint_get(hospital=request.hospital, endpoint_id=earlier):
-        messages.info(request, "This webhook was already added; its secret was shown then, once.")
-        return redirect("dashboard:webhook", webhook_id=earlier)
+    sent_form = f"webhook-form:{request.hospital.pk}:{data.pop('submission')}"
+    if not cache.add(sent_form, "", timeout=SENT_FORM_SECONDS):
+        return _already_added(request, cache.get(sent_form))
     try:
         endpoint = endpoint_create(actor=request.user, hospital=request.hospital, **data)
     except ApplicationError as exc:
+        cache.delete(sent_form)  # corrected, the same form may be sent again
         return _list_page(request, form, status=add_service_error(form, exc))
-    if submission:
-        request.session[ADDED] = dict(list(added.items())[-(ADDED_KEPT - 1) :]) | {submission: str(endpoint.pk)}
-    return _list_page(request, created=endpoint, status=201)  # not cached: no dashboard page is (middleware)
+    cache.set(sent_form, str(endpoint.pk), timeout=SENT_FORM_SECONDS)
+    return _list_page(request, created=endpoint, status=201)
+
+
+def _already_added(request, endpoint_id):
+    if endpoint_id and endpoint_get(hospital=request.hospital, endpoint_id=endpoint_id):
+        messages.info(request, "This webhook was already added; its secret was shown then, once.")
+        return redirect("dashboard:webhook", webhook_id=endpoint_id)
+    messages.info(request, "This form was already sent: see the list below.")
+    return redirect("dashboard:webhooks")
 
 
 @dashboard_view(admin_only=True)
