@@ -60,7 +60,7 @@ def test_compose_has_no_obsolete_version_key(compose):
 
 
 def test_compose_defines_every_service(services):
-    assert {"postgres", "redis", "web", "worker", "beat", "mailpit"} <= set(services)
+    assert {"postgres", "pgbouncer", "redis", "web", "worker", "beat", "mailpit"} <= set(services)
 
 
 def test_app_services_share_one_image(services):
@@ -81,7 +81,7 @@ def test_app_services_differ_only_by_a_command(services):
 def test_app_services_wait_for_healthy_backends(services):
     for name in APP_SERVICES:
         depends_on = services[name]["depends_on"]
-        for backend in ("postgres", "redis"):
+        for backend in ("postgres", "pgbouncer", "redis"):
             assert depends_on[backend]["condition"] == "service_healthy", (name, backend)
 
 
@@ -111,9 +111,20 @@ def test_web_publishes_8000_and_migrates(services):
 
 def test_app_services_use_the_compose_network(services):
     env = _environment(services["web"])
-    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert "@pgbouncer:6432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:")
     assert env["EMAIL_HOST"] == "mailpit"
+
+
+def test_the_pooler_runs_in_session_mode_in_front_of_postgres(services):
+    """Transaction mode would hand a connection, with one hospital's search_path, to another client."""
+    pgbouncer = services["pgbouncer"]
+    env = _environment(pgbouncer)
+    assert env["POOL_MODE"] == "session"
+    assert env["DB_HOST"] == "postgres"
+    assert env["LISTEN_PORT"] == "6432"
+    assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "healthcheck" in pgbouncer
 
 
 # Dockerfile -----------------------------------------------------------------------------------------------------
