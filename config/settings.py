@@ -89,6 +89,10 @@ GET_EXECUTOR_FUNCTION = "shared_apps.hospitals.tenancy.migration_executor"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenants"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# One `SET search_path` per connection checkout and schema switch, not one per cursor: django-tenants forgets the
+# path it set on close (a pooled connection handed out again), on rollback and on a savepoint's rollback, and sets
+# it again on the next cursor (tests: shared_apps/hospitals/tests/test_search_path.py).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "shared_apps.hospitals.tenancy.HospitalMiddleware",
