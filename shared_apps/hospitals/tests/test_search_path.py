@@ -32,8 +32,13 @@ def test_a_rolled_back_savepoint_does_not_leave_another_hospitals_schema(alpha, 
     with hospital_context(beta):
         assert Doctor.objects.filter(pk=beta_doctor.pk).exists()  # search_path: beta, outside the savepoint
     with hospital_context(alpha):
-        with pytest.raises(Undone), transaction.atomic():
-            assert Doctor.objects.filter(pk=alpha_doctor.pk).exists()  # SET alpha, inside the savepoint
-            raise Undone  # ROLLBACK TO SAVEPOINT: PostgreSQL's search_path is beta's again
+        with pytest.raises(Undone):
+            _find_then_undo(alpha_doctor)  # ROLLBACK TO SAVEPOINT: PostgreSQL's search_path is beta's again
         assert Doctor.objects.filter(pk=alpha_doctor.pk).exists()  # set again: alpha's schema
         assert not Doctor.objects.filter(pk=beta_doctor.pk).exists()
+
+
+def _find_then_undo(doctor) -> None:
+    with transaction.atomic():
+        assert Doctor.objects.filter(pk=doctor.pk).exists()  # SET alpha, inside the savepoint
+        raise Undone
