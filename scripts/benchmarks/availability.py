@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import urllib.request
 
-from scripts.benchmarks.common import analyze, table
+from scripts.benchmarks.common import analyze, record, table
 from scripts.benchmarks.dataset import DATABASE, grow_weekly_schedules, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, rotating_paths_script, warm, wrk
 
@@ -37,7 +37,7 @@ def measure(*, hospitals: int, quick: bool) -> None:
     with gunicorn(DATABASE, env={"AVAILABILITY_CACHE_SECONDS": "0"}):
         week = _check(paths[0])
         warm("/api/ping/")
-        floor = wrk("/api/ping/", seconds=seconds)
+        floor_off = floor = wrk("/api/ping/", seconds=seconds)
         for path in paths[:20]:
             warm(path, requests=1)
         one = wrk(paths[0], seconds=seconds, connections=1, script=script)
@@ -65,6 +65,19 @@ def measure(*, hospitals: int, quick: bool) -> None:
     )
     print(f"uncached median: {one['p50_ms']:.1f} ms per request (one connection, every request computes the week)")
     print(f"cached: {cached['rps'] / floor['rps']:.2f} of the empty endpoint (target >= 0.50)")
+    _record(floor, cached, floor_off, one, eight)
+
+
+def _record(floor: dict, cached: dict, floor_off: dict, one: dict, eight: dict) -> None:
+    """Names: availability_schedule (the week from weekly hours), against the empty endpoint of its own server."""
+    record("read_ratio_availability_schedule_1000", cached["rps"] / floor["rps"], "ratio", floor["rps"])
+    record("availability_schedule_rps_1000", cached["rps"], "req/s", floor["rps"])
+    record("availability_schedule_p95_ms_1000", cached["p95_ms"], "ms")
+    record("read_ratio_availability_schedule_uncached_1000", eight["rps"] / floor_off["rps"], "ratio", floor_off["rps"])
+    record("availability_schedule_uncached_median_ms", one["p50_ms"], "ms")
+    record("availability_schedule_uncached_p95_ms", one["p95_ms"], "ms")
+    errors = sum(r["non2xx"] + r["socket_errors"] for r in (floor, cached, floor_off, one, eight))
+    record("availability_schedule_errors", errors, "count")
 
 
 def _paths(monday: dt.date) -> list[str]:

@@ -1,7 +1,8 @@
 """scripts/bench booking: 200+ patients try to book at once, over 20 free slots of one doctor, through gunicorn.
 
 Every attempt is a real POST /api/appointments/book/ from a separate load process. The database must end with
-exactly 20 appointments: booked = 20, conflicts = the rest, 5xx = 0.
+exactly 20 appointments: booked = 20, conflicts = the rest, 5xx = 0. Then, in the same server, the empty endpoint's
+requests/s (/api/ping/): the floor that attempts/s is compared with (booking_attempts_ratio).
 """
 
 import json
@@ -9,9 +10,9 @@ import subprocess
 import sys
 import tempfile
 
-from scripts.benchmarks.common import ROOT, median, p95, table
+from scripts.benchmarks.common import ROOT, median, p95, record, table
 from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
-from scripts.benchmarks.serving import PORT, gunicorn
+from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
 SLOTS = 20
 ATTEMPTS = 240
@@ -30,6 +31,8 @@ def run(*, quick: bool = False) -> None:
             text=True,
             check=True,
         ).stdout
+        warm("/api/ping/")  # after the attempts, so that they meet the server as before
+        floor = wrk("/api/ping/", seconds=5 if quick else 10)["rps"]
     result = json.loads(output)
     statuses = result["statuses"]
     stored = _stored_appointments(hospital, doctor)
@@ -64,6 +67,24 @@ def run(*, quick: bool = False) -> None:
         ],
     )
     print(f"expected: booked = {SLOTS}, conflicts = {ATTEMPTS - SLOTS}, 5xx = 0, stored rows = {SLOTS}")
+    ratio = ATTEMPTS / result["seconds"] / floor
+    print(f"empty endpoint in the same server, after the attempts: {floor:.0f} req/s; attempts/s is {ratio:.3f} of it")
+    _record(statuses, server_errors, stored, result, floor)
+
+
+def _record(statuses: dict, server_errors: int, stored: int, result: dict, floor: float) -> None:
+    booked, conflicts = statuses.get("201", 0), statuses.get("409", 0)
+    attempts_per_s = ATTEMPTS / result["seconds"]
+    record("booking_booked", booked, "count")
+    record("booking_conflicts", conflicts, "count")
+    record("booking_5xx", server_errors, "count")
+    record("booking_other", ATTEMPTS - booked - conflicts - server_errors, "count")
+    record("booking_stored_rows", stored, "count")
+    record("booking_seconds", result["seconds"], "s")
+    record("booking_attempts_per_s", attempts_per_s, "req/s", floor)
+    record("booking_attempts_ratio", attempts_per_s / floor, "ratio", floor)
+    record("booking_p50_ms", median(result["latencies"]) * 1000, "ms")
+    record("booking_p95_ms", p95(result["latencies"]) * 1000, "ms")
 
 
 def _fresh_doctor_with_slots():

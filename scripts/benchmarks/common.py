@@ -1,5 +1,8 @@
-"""Helpers shared by the benchmarks: a fresh database per benchmark, Django setup, timing and tables."""
+"""Helpers shared by the benchmarks: a fresh database per benchmark, Django setup, timing, tables and the figures
+written by --json."""
 
+import json
+import math
 import os
 import statistics
 import subprocess
@@ -109,3 +112,23 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+# The figures of this run, in the order measured: what `scripts/bench … --json FILE` writes (docs/benchmarks.md).
+FIGURES: list[dict] = []
+
+
+def record(name: str, value, unit: str, floor: float | None = None) -> None:
+    """Keep one figure: `floor` is the empty endpoint's req/s (/api/ping/) of the same run where one applies."""
+    FIGURES.append({"name": name, "value": _plain(value), "unit": unit, "floor": _plain(floor)})
+
+
+def write_json(path: str) -> None:
+    Path(path).write_text(json.dumps(FIGURES, indent=2) + "\n")
+
+
+def _plain(value):
+    """JSON has no NaN: a figure that could not be measured is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

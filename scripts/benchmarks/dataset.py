@@ -9,7 +9,14 @@ import time
 import uuid
 from decimal import Decimal
 
-from scripts.benchmarks.common import DATABASE_PREFIX, analyze, database_exists, recreate_database, use_database
+from scripts.benchmarks.common import (
+    DATABASE_PREFIX,
+    analyze,
+    database_exists,
+    record,
+    recreate_database,
+    use_database,
+)
 
 DATABASE = DATABASE_PREFIX
 SPECIALIZATIONS = [
@@ -27,12 +34,14 @@ SPECIALIZATIONS = [
 CITIES = ["London", "Manchester", "Leeds", "Bristol", "Glasgow", "Cardiff", "Belfast", "Oxford"]
 
 
-def open_dataset(*, hospitals: int, doctors_per_hospital: int, full: bool = False) -> None:
+def open_dataset(*, hospitals: int, doctors_per_hospital: int, full: bool = False) -> float | None:
     """Point Django at the benchmark database, building or growing it to the requested size.
 
     `full` adds issue 9's volume: 60 days of availability per doctor, 50,000 patients and 200 appointments per
-    hospital (200,000 at 1,000 hospitals).
+    hospital (200,000 at 1,000 hospitals). Returns the wall seconds it took when it built anything, else None
+    (reused), and counts them in this process's BUILD.
     """
+    opened = time.perf_counter()
     fresh = not database_exists(DATABASE)
     if fresh:
         recreate_database(DATABASE)
@@ -41,14 +50,34 @@ def open_dataset(*, hospitals: int, doctors_per_hospital: int, full: bool = Fals
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     call_command("setup_platform", verbosity=0)
-    _grow_hospitals(hospitals)
-    _grow_doctors(doctors_per_hospital)
+    built = _grow_hospitals(hospitals)
+    built |= _grow_doctors(doctors_per_hospital)
     if full:
         started = time.perf_counter()
         patients = _grow_patients(PATIENTS)
-        _grow_schedules(patients)
+        built |= _grow_schedules(patients)
         print(f"full data set ready ({time.perf_counter() - started:.0f} s spent on volume)", flush=True)
     analyze()
+    seconds = time.perf_counter() - opened if built or fresh else None
+    note_build(seconds)
+    return seconds
+
+
+# This process's open_dataset() calls (and its child processes', passed on with note_build): whether any ran, and
+# the seconds spent building (None while every one reused the data set). Written as dataset_build_s.
+BUILD = {"opened": False, "seconds": None}
+
+
+def note_build(seconds: float | None) -> None:
+    BUILD["opened"] = True
+    if seconds is not None:
+        BUILD["seconds"] = (BUILD["seconds"] or 0.0) + seconds
+
+
+def record_build() -> None:
+    """The run's dataset_build_s, when a subcommand opened the data set: null when it was reused."""
+    if BUILD["opened"]:
+        record("dataset_build_s", BUILD["seconds"], "s")
 
 
 PATIENTS = 50_000
@@ -80,8 +109,9 @@ def _grow_patients(target: int, prefix: str = "volume-patient-") -> list[int]:
     return list(User.objects.filter(email__startswith=prefix).order_by("pk").values_list("pk", flat=True))
 
 
-def _grow_schedules(patient_ids: list[int]) -> None:
-    """For each hospital without them: 60 days of 09:00–17:00 windows per doctor and 200 booked appointments."""
+def _grow_schedules(patient_ids: list[int]) -> bool:
+    """For each hospital without them: 60 days of 09:00–17:00 windows per doctor and 200 booked appointments.
+    Returns whether any hospital needed them."""
     import datetime as dt
 
     from django.db import transaction
@@ -104,7 +134,7 @@ def _grow_schedules(patient_ids: list[int]) -> None:
     )
     todo = [h for h in hospitals if h.pk not in done]
     if not todo:
-        return
+        return False
     print(
         f"adding {AVAILABILITY_DAYS} days of availability and {APPOINTMENTS_PER_HOSPITAL} appointments to "
         f"{len(todo)} hospitals…",
@@ -160,6 +190,7 @@ def _grow_schedules(patient_ids: list[int]) -> None:
             )
         if (index + 1) % 100 == 0:
             print(f"  {index + 1} hospitals ({time.perf_counter() - started:.0f} s)", flush=True)
+    return True
 
 
 # Issue 13's week (scripts/bench availability): every doctor works weekly hours, and the measured week (from a
@@ -304,13 +335,14 @@ def _superadmin():
     return user
 
 
-def _grow_hospitals(target: int) -> None:
+def _grow_hospitals(target: int) -> bool:
+    """Approve hospitals up to `target`; whether any was added."""
     from shared_apps.hospitals.models import Hospital
     from shared_apps.hospitals.services import hospital_approve, hospital_register
 
     have = Hospital.objects.approved().count()
     if have >= target:
-        return
+        return False
     print(f"building hospitals {have} → {target} (each approval clones a schema)…", flush=True)
     actor, started = _superadmin(), time.perf_counter()
     for n in range(have + 1, target + 1):
@@ -328,9 +360,11 @@ def _grow_hospitals(target: int) -> None:
         hospital_approve(actor=actor, hospital=hospital)
         if n % 100 == 0:
             print(f"  {n} hospitals ({time.perf_counter() - started:.0f} s)", flush=True)
+    return True
 
 
-def _grow_doctors(per_hospital: int) -> None:
+def _grow_doctors(per_hospital: int) -> bool:
+    """Doctors up to `per_hospital` in every hospital; whether any was added."""
     from django.db import transaction
 
     from shared_apps.directory.models import DoctorEntry
@@ -341,7 +375,7 @@ def _grow_doctors(per_hospital: int) -> None:
     counts = dict(_doctor_counts())
     todo = [h for h in Hospital.objects.approved().order_by("pk") if counts.get(h.pk, 0) < per_hospital]
     if not todo:
-        return
+        return False
     print(f"adding doctors to {len(todo)} hospitals…", flush=True)
     rng = random.Random(42)
     for hospital in todo:
@@ -373,6 +407,7 @@ def _grow_doctors(per_hospital: int) -> None:
                 )
                 for d in doctors
             )
+    return True
 
 
 def _doctor_counts():

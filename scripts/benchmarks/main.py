@@ -1,4 +1,5 @@
-"""Entry point of scripts/bench: one subcommand per measurement, each printing a table."""
+"""Entry point of scripts/bench: one subcommand per measurement, each printing a table; --json FILE also writes
+the figures as a JSON list (common.record)."""
 
 import argparse
 import sys
@@ -25,11 +26,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench")
     parser.add_argument("what", choices=[*SUBCOMMANDS, "all"])
     parser.add_argument("--quick", action="store_true", help="smaller data set, for a smoke run")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE (docs/benchmarks.md)")
     args = parser.parse_args()
     chosen = SUBCOMMANDS if args.what == "all" else [args.what]
-    for name in chosen:
-        module = __import__(f"scripts.benchmarks.{name.replace('-', '_')}", fromlist=["run"])
-        module.run(quick=args.quick)
+    try:
+        for name in chosen:
+            module = __import__(f"scripts.benchmarks.{name.replace('-', '_')}", fromlist=["run"])
+            module.run(quick=args.quick)
+    finally:
+        if args.json:
+            _write_figures(args.json)
+
+
+def _write_figures(path: str) -> None:
+    """What was measured, also when a subcommand failed part-way."""
+    from scripts.benchmarks.common import write_json
+    from scripts.benchmarks.dataset import record_build
+
+    record_build()
+    write_json(path)
+    print(f"figures written to {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 The probe migration runs `SELECT 1`; afterwards its file and its django_migrations rows are removed.
 """
 
-from scripts.benchmarks.common import ROOT, manage, table
+from scripts.benchmarks.common import ROOT, manage, record, table
 from scripts.benchmarks.dataset import open_dataset
 
 PROBE = ROOT / "tenant_apps/doctors/migrations/9999_bench_probe.py"
@@ -17,23 +17,28 @@ def run(*, quick: bool = False) -> None:
     from shared_apps.hospitals.models import Hospital
 
     schemas = Hospital.objects.approved().count()
-    rows = [["nothing pending (skip current schemas)", manage("migrate_schemas", "--noinput")]]
-    rows.append(
-        ["nothing pending, every schema visited (standard)", manage("migrate_schemas", "--noinput", "--fake-initial")]
-    )
-    for executor in ("standard", "multiprocessing"):
+    record("migrate_schemas", schemas, "count")
+    rows = []
+    _timed(rows, "nothing pending (skip current schemas)", "migrate_noop_s")
+    _timed(rows, "nothing pending, every schema visited (standard)", "migrate_every_schema_s", "--fake-initial")
+    for executor, name in (
+        ("standard", "migrate_one_pending_s"),
+        ("multiprocessing", "migrate_one_pending_parallel_s"),
+    ):
         _write_probe()
         try:
-            rows.append(
-                [
-                    f"one pending migration ({executor})",
-                    manage("migrate_schemas", "--noinput", f"--executor={executor}"),
-                ]
-            )
+            _timed(rows, f"one pending migration ({executor})", name, f"--executor={executor}")
         finally:
             _remove_probe()
     table(f"migrate: {schemas} hospital schemas (+ template and pool), seconds", ["run", "seconds"], rows)
     print("target: <= 30 s with nothing pending")
+
+
+def _timed(rows: list, label: str, name: str, *options: str) -> None:
+    """One `migrate_schemas` run: a row of the table, and its figure (kept at once: a later run may fail)."""
+    seconds = manage("migrate_schemas", "--noinput", *options)
+    rows.append([label, seconds])
+    record(name, seconds, "s")
 
 
 def _latest_doctors_migration() -> str:

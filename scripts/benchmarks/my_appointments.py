@@ -11,13 +11,14 @@ import subprocess
 import sys
 import urllib.request
 
-from scripts.benchmarks.common import DATABASE_PREFIX, ROOT, analyze, recreate_database, table, use_database
-from scripts.benchmarks.dataset import DATABASE, open_dataset
+from scripts.benchmarks.common import DATABASE_PREFIX, ROOT, analyze, record, recreate_database, table, use_database
+from scripts.benchmarks.dataset import DATABASE, note_build, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
 SMALL_DATABASE = f"{DATABASE_PREFIX}_small"
 PATIENT_EMAIL = "bench-traveller@example.com"
 ENDPOINTS = ["empty (/api/ping/)", "hospital list", "directory", "availability", "my appointments"]
+SLUGS = dict(zip(ENDPOINTS, ["empty", "hospital_list", "directory", "availability", "my_appointments"], strict=True))
 
 
 def run(*, quick: bool = False) -> None:
@@ -37,6 +38,8 @@ def run(*, quick: bool = False) -> None:
         *notes, last = output.strip().splitlines()
         print(*notes, sep="\n", flush=True)  # building the data set, ANALYZE
         results[hospitals] = eval(last)  # noqa: S307 - our own subprocess's repr
+        if "dataset_build_s" in results[hospitals]:
+            note_build(results[hospitals].pop("dataset_build_s"))
     small, large = sorted(results)
     rows = []
     for endpoint in ENDPOINTS:
@@ -76,13 +79,32 @@ def run(*, quick: bool = False) -> None:
         f"{large}: {memory['after_all'] / memory['after_10']:.2f}x (target <= 1.5x)"
     )
     print("targets: each read >= 0.50 of the empty endpoint; p95 ratio <= 1.25")
+    _record(results[small], results[large])
+
+
+def _record(small: dict, large: dict) -> None:
+    """Each read's share of the empty endpoint at 10 and at 1,000 hospitals (100 with --quick), its p95 growth."""
+    floor_small, floor_large = small[ENDPOINTS[0]]["rps"], large[ENDPOINTS[0]]["rps"]
+    record("read_rps_empty_10", floor_small, "req/s")
+    record("read_rps_empty_1000", floor_large, "req/s")
+    for endpoint in ENDPOINTS[1:]:
+        slug = SLUGS[endpoint]
+        record(f"read_ratio_{slug}_10", small[endpoint]["rps"] / floor_small, "ratio", floor_small)
+        record(f"read_ratio_{slug}_1000", large[endpoint]["rps"] / floor_large, "ratio", floor_large)
+        record(f"read_p95_growth_{slug}_1000_vs_10", large[endpoint]["p95_ms"] / small[endpoint]["p95_ms"], "ratio")
+    record("read_errors", sum(r[e]["errors"] for r in (small, large) for e in ENDPOINTS), "count")
+    memory = large["memory"]
+    record("read_worker_rss_after_10_mib", memory["after_10"], "MiB")
+    record("read_worker_rss_after_all_mib", memory["after_all"], "MiB")
+    record("read_worker_rss_growth", memory["after_all"] / memory["after_10"], "ratio")
 
 
 def measure(database: str, hospitals: int, quick: bool) -> None:
+    result = {}
     if database == SMALL_DATABASE:
         _small_dataset(hospitals)
-    else:
-        open_dataset(hospitals=hospitals, doctors_per_hospital=20, full=not quick)
+    else:  # its seconds go back to the parent's dataset_build_s
+        result["dataset_build_s"] = open_dataset(hospitals=hospitals, doctors_per_hospital=20, full=not quick)
     token, doctor_id, day = _traveller()
     seconds = 5 if quick else 10
     auth = {"Authorization": f"Bearer {token}"}
@@ -93,7 +115,6 @@ def measure(database: str, hospitals: int, quick: bool) -> None:
         "availability": (f"/api/doctors/{doctor_id}/availability/?from={day}&to={day + dt.timedelta(days=6)}", {}),
         "my appointments": ("/api/appointments/user/", auth),
     }
-    result = {}
     with gunicorn(database) as server:
         for label, (path, headers) in paths.items():
             warm(path, headers=headers)

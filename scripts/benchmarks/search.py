@@ -27,7 +27,7 @@ import time
 
 import psycopg
 
-from scripts.benchmarks.common import admin_conninfo, analyze, close_connections, median, table
+from scripts.benchmarks.common import admin_conninfo, analyze, close_connections, median, record, table
 from scripts.benchmarks.dataset import DATABASE, grow_weekly_schedules, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
@@ -38,6 +38,11 @@ FRESHNESS_ROUNDS = 20
 DUE_DOCTORS = 2000
 FLOOR = "empty DRF endpoint (/api/ping/)"
 DIRECTORY_TABLES = ("directory_doctorentry", "directory_doctorday")
+SLUGS = {
+    "search": "search_next_available",
+    "ordering alone": "search_ordering",
+    "available_on alone": "search_available_on",
+}
 
 
 def run(*, quick: bool = False) -> None:
@@ -66,7 +71,10 @@ def run(*, quick: bool = False) -> None:
 
 
 def _report_reads(searches: dict, shape: dict, hospitals: int, day: dt.date, *, quick: bool) -> None:
-    _report_plans(searches, {label: _explain(filters) for label, filters in searches.items()})
+    plans = {label: _explain(filters) for label, filters in searches.items()}
+    _report_plans(searches, plans)
+    record("search_page_sql_ms", plans["search"]["execution_ms"], "ms")
+    record("search_page_seq_scans", len(plans["search"]["seq_scans"]), "count")
     table(
         f"search: {hospitals} hospitals, {shape['doctors']} doctors, searched date {day} ({day:%A}); "
         "gunicorn 2 sync workers, wrk 8 connections",
@@ -204,6 +212,10 @@ def _report_freshness(day: dt.date, rounds: list[dict]) -> None:
             ]
         ],
     )
+    record("search_freshness_rounds", len(rounds), "count")
+    record("search_freshness_first_request", sum(1 for n in requests if n == 1), "count")
+    record("search_freshness_median_ms", median(lags), "ms")
+    record("search_freshness_max_ms", max(lags), "ms")
 
 
 def _report_facts_cost(rebuild: dict | None, refresh: dict) -> None:
@@ -235,6 +247,10 @@ def _report_facts_cost(rebuild: dict | None, refresh: dict) -> None:
             ],
         ],
     )
+    record("search_rebuild_s", rebuild["seconds"] if rebuild else None, "s")
+    record("search_rebuild_doctors", rebuild["doctors"] if rebuild else None, "count")
+    record("search_refresh_s", refresh["seconds"], "s")
+    record("search_refresh_doctors", refresh["refreshed"], "count")
 
 
 def _searches(day: dt.date) -> dict[str, dict]:
@@ -381,8 +397,16 @@ def _throughput(searches: dict[str, dict], *, seconds: int) -> list[list]:
             for label, filters in searches.items():
                 path = _path(filters)
                 warm(path)
-                rows.append(_row(_label(label, filters), cache_label, wrk(path, seconds=seconds), floor))
+                result = wrk(path, seconds=seconds)
+                rows.append(_row(_label(label, filters), cache_label, result, floor))
+                _record_read(label, cache_label, result, floor)
+    record("search_errors", sum(row[5] for row in rows), "count")
     return rows
+
+
+def _record_read(label: str, cache_label: str, result: dict, floor: dict) -> None:
+    name = f"read_ratio_{SLUGS[label]}{'' if cache_label == 'on' else '_uncached'}_1000"
+    record(name, result["rps"] / floor["rps"], "ratio", floor["rps"])
 
 
 def _row(label, cache_label, result, floor) -> list:

@@ -36,6 +36,7 @@ def server_environment(database: str, extra: dict | None = None) -> dict:
     env.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         DJANGO_DEBUG="false",
+        WEBHOOK_ALLOW_PRIVATE="false",  # dev defaults turn it on with DEBUG; production settings refuse it without
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_SECURE_HSTS_SECONDS="0",
         SITE_SCHEME="http",

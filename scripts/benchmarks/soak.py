@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from scripts.benchmarks.common import ROOT, table
+from scripts.benchmarks.common import ROOT, record, table
 from scripts.benchmarks.dataset import DATABASE, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
@@ -93,6 +93,20 @@ def run(*, quick: bool = False) -> None:
     )
     print("by kind: " + json.dumps(log["by_kind"], sort_keys=True))
     print("expected: 5xx = 0, rows ok = directory ok = 201 bookings, double-booked = 0, failed = 0")
+    _record(log, report)
+
+
+def _record(log: dict, report: dict) -> None:
+    record("soak_requests", log["requests"], "count")
+    record("soak_5xx", report["5xx"], "count")
+    record("soak_errors", report["errors"], "count")
+    record("soak_bookings", len(log["bookings"]), "count")
+    record("soak_rows_wrong", len(log["bookings"]) - report["rows_ok"], "count")
+    record("soak_directory_wrong", len(log["bookings"]) - report["directory_ok"], "count")
+    record("soak_double_booked", report["overlaps"], "count")
+    record("soak_notifications_sent", report["sent"], "count")
+    record("soak_notifications_queued", report["queued"], "count")
+    record("soak_notifications_failed", report["failed"], "count")
 
 
 def _prepare() -> dict:

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from scripts.benchmarks.common import DATABASE_PREFIX, manage, p95, recreate_database, table, use_database
+from scripts.benchmarks.common import DATABASE_PREFIX, manage, p95, record, recreate_database, table, use_database
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
 DATABASE = f"{DATABASE_PREFIX}_streams"
@@ -50,6 +50,19 @@ def run(*, quick: bool = False) -> None:
         ],
     )
     print("goal: publish→receive p95 <= 100 ms")
+    _record(streams, rss_before, alone, result)
+
+
+def _record(streams: int, rss_before: float, alone: dict, result: dict) -> None:
+    record("streams_open", streams, "count")
+    record("streams_open_s", result["open_seconds"], "s")
+    record("streams_rss_before_mib", rss_before, "MiB")
+    record("streams_rss_mib", result["rss"], "MiB")
+    record("streams_p50_ms", result["p50"], "ms")
+    record("streams_p95_ms", result["p95"], "ms")
+    record("streams_lost", result["lost"], "count")
+    record("streams_empty_rps", alone["rps"], "req/s")
+    record("streams_empty_rps_open", result["busy"]["rps"], "req/s", alone["rps"])
 
 
 def _patients(count: int) -> list[tuple[int, str]]:

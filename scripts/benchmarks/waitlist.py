@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from scripts.benchmarks.common import ROOT, median, p95, table
+from scripts.benchmarks.common import ROOT, median, p95, record, table
 from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
@@ -97,6 +97,20 @@ def run(*, quick: bool = False) -> None:
         f"expected: cancelled = {slots}, 5xx = 0, offers = slots offered = patients offered = held rows = "
         f"{expected}, offered twice = 0 (settled: {settled})"
     )
+    _record(statuses, server_errors, facts, result, span)
+
+
+def _record(statuses: dict, server_errors: int, facts: dict, result: dict, span: float) -> None:
+    lags = facts["lags"]
+    record("waitlist_cancelled", statuses.get("200", 0), "count")
+    record("waitlist_5xx", server_errors, "count")
+    record("waitlist_offers", facts["audited_offers"], "count")
+    record("waitlist_offered_twice", facts["twice"], "count")
+    record("waitlist_held_rows", facts["held"], "count")
+    record("waitlist_cancel_s", result["seconds"], "s")
+    record("waitlist_offer_span_s", span, "s")
+    record("waitlist_lag_median_s", median(lags) if lags else None, "s")
+    record("waitlist_lag_p95_s", p95(lags) if lags else None, "s")
 
 
 @contextmanager

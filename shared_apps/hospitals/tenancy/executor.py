@@ -33,11 +33,21 @@ def migration_executor(codename=None):
                     )
                 schemas = behind
             if schemas:
+                if self.codename == "multiprocessing":
+                    _close_pool_before_fork()
                 super().run_migrations(tenants=schemas)
             _snapshot_refresh()
             return None
 
     return HospitalMigrationExecutor
+
+
+def _close_pool_before_fork() -> None:
+    """The multiprocessing executor forks workers: a psycopg pool's open connections (DATABASE_POOL) would be
+    shared by every child, which then read each other's answers. Closed here, each child opens its own."""
+    connection.close()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
 
 
 def _snapshot_refresh() -> None:
