@@ -118,8 +118,23 @@ def _fmt(value) -> str:
 FIGURES: list[dict] = []
 
 
+POOLER_PORT = "6432"  # PgBouncer, session mode (scripts/lib/services.sh ensure_pgbouncer)
+
+
+def through_pooler() -> bool:
+    """`scripts/bench … --pooler`: the servers under test reach PostgreSQL through PgBouncer."""
+    return os.environ.get("BENCH_POOLER") == "1"
+
+
+def server_database_port() -> str:
+    return POOLER_PORT if through_pooler() else "5432"
+
+
 def record(name: str, value, unit: str, floor: float | None = None) -> None:
-    """Keep one figure: `floor` is the empty endpoint's req/s (/api/ping/) of the same run where one applies."""
+    """Keep one figure: `floor` is the empty endpoint's req/s (/api/ping/) of the same run where one applies.
+    Through the pooler every name ends in `_pooler`, so both runs can sit side by side."""
+    if through_pooler():
+        name = f"{name}_pooler"
     FIGURES.append({"name": name, "value": _plain(value), "unit": unit, "floor": _plain(floor)})
 
 

@@ -2,6 +2,7 @@
 the figures as a JSON list (common.record)."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,10 @@ def main() -> None:
     parser.add_argument("what", choices=[*SUBCOMMANDS, "all"])
     parser.add_argument("--quick", action="store_true", help="smaller data set, for a smoke run")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE (docs/benchmarks.md)")
+    parser.add_argument("--pooler", action="store_true", help="serve through PgBouncer (session mode) on :6432")
     args = parser.parse_args()
+    if args.pooler:
+        os.environ["BENCH_POOLER"] = "1"
     chosen = SUBCOMMANDS if args.what == "all" else [args.what]
     try:
         for name in chosen:

@@ -11,7 +11,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts.benchmarks.common import ROOT
+from scripts.benchmarks.common import ROOT, server_database_port
 
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
 
@@ -34,7 +34,7 @@ end
 def server_environment(database: str, extra: dict | None = None) -> dict:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{server_database_port()}/{database}",
         DJANGO_DEBUG="false",
         WEBHOOK_ALLOW_PRIVATE="false",  # dev defaults turn it on with DEBUG; production settings refuse it without
         DJANGO_SECURE_SSL_REDIRECT="false",
