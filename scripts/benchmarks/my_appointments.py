@@ -178,7 +178,6 @@ def _traveller():
     from shared_apps.directory.models import BookingEntry
     from shared_apps.hospitals.models import Hospital
     from shared_apps.hospitals.tenancy import hospital_context
-    from tenant_apps.appointments.services import appointment_book
     from tenant_apps.doctors.models import Doctor
     from tenant_apps.doctors.services import availability_set
 
@@ -197,9 +196,23 @@ def _traveller():
                     actor=actor,
                     hospital=hospital,
                     doctor=doctor,
-                    windows=[{"date": day, "start_time": dt.time(9), "end_time": dt.time(10), "is_available": True}],
+                    windows=[{"date": day, "start_time": dt.time(6), "end_time": dt.time(20), "is_available": True}],
                 )
-                appointment_book(actor=patient, hospital=hospital, doctor=doctor, date=day, time=dt.time(9))
+                _book_a_free_hour(patient, hospital, doctor, day)
     with hospital_context(hospitals[0]):
         doctor_id = Doctor.objects.order_by("pk").values_list("pk", flat=True).first()
     return tokens_for(patient)["access"], doctor_id, timezone.now().date() + dt.timedelta(days=1)
+
+
+def _book_a_free_hour(patient, hospital, doctor, day) -> None:
+    """One booking that overlaps none of the patient's others (hospitals in one time zone share the hours)."""
+    from shared_apps.common.errors import Conflict
+    from tenant_apps.appointments.services import appointment_book
+
+    for hour in range(6, 20):
+        try:
+            appointment_book(actor=patient, hospital=hospital, doctor=doctor, date=day, time=dt.time(hour))
+            return
+        except Conflict:
+            continue
+    raise RuntimeError(f"no free hour for the travelling patient at {hospital.slug}")
