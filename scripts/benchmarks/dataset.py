@@ -143,6 +143,9 @@ def _grow_schedules(patient_ids: list[int]) -> bool:
     started = time.perf_counter()
     first_day = timezone.now().date() + dt.timedelta(days=1)
     days = [first_day + dt.timedelta(days=n) for n in range(AVAILABILITY_DAYS)]
+    # A patient has one appointment at a time across hospitals (the directory's no-overlap constraint): hospitals
+    # added after the first build (provision, migrate) must not give a volume patient a second one at that hour.
+    busy = set(BookingEntry.objects.filter(starts_at__gte=timezone.now()).values_list("patient_id", "starts_at"))
     for index, hospital in enumerate(todo):
         with transaction.atomic(), hospital_context(hospital):
             doctors = list(Doctor.objects.order_by("pk"))
@@ -160,9 +163,13 @@ def _grow_schedules(patient_ids: list[int]) -> bool:
                     if len(appointments) == APPOINTMENTS_PER_HOSPITAL:
                         break
                     starts_at = dt.datetime.combine(day, dt.time(9), tzinfo=hospital.zone)
-                    patient = patient_ids[
-                        (hospital.pk * APPOINTMENTS_PER_HOSPITAL + n * per_doctor + k) % len(patient_ids)
-                    ]
+                    start = hospital.pk * APPOINTMENTS_PER_HOSPITAL + n * per_doctor + k
+                    patient = next(
+                        patient_ids[(start + step) % len(patient_ids)]
+                        for step in range(len(patient_ids))
+                        if (patient_ids[(start + step) % len(patient_ids)], starts_at) not in busy
+                    )
+                    busy.add((patient, starts_at))
                     appointments.append(
                         Appointment(
                             doctor=doctor,
