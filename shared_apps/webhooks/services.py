@@ -181,8 +181,7 @@ def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
     first one's row lock re-checks them on the row the first one wrote (PostgreSQL re-evaluates the WHERE clause of
     the updated row, not a join's or an `id IN (SELECT …)`'s), so it finds the delivery claimed and sends nothing."""
     now = now or timezone.now()
-    active = Endpoint.objects.filter(active=True).values("pk")
-    claimed = Delivery.objects.filter(_due(now), pk=delivery_id, endpoint_id__in=active).update(
+    claimed = Delivery.objects.filter(_due(now), pk=delivery_id).update(
         status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -191,7 +190,10 @@ def delivery_claim(*, delivery_id, now=None) -> Delivery | None:
 
 
 def _due(now) -> Q:
-    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    """Pending, its next attempt reached, its endpoint on. Conditions on the delivery's row only (a subquery, not a
+    join), for the claim's sake (delivery_claim)."""
+    active = Endpoint.objects.filter(active=True).values("pk")
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint_id__in=active)
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,7 @@ def deliveries_send_due(*, now=None) -> int:
     due. Returns how many were queued."""
     now = now or timezone.now()
     deliveries_settle_lost(now=now)
-    due = Delivery.objects.filter(_due(now), endpoint__active=True).order_by("next_attempt_at")
+    due = Delivery.objects.filter(_due(now)).order_by("next_attempt_at")
     ids = list(due.values_list("pk", flat=True)[:DUE_BATCH])
     _enqueue(ids)
     return len(ids)

@@ -42,7 +42,7 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
                     raise
             except Exception as exc:
                 if deadline.passed:
-                    raise DeadlinePassed(f"No answer within {deadline.seconds:g} s.") from exc
+                    raise deadline.passed_error() from exc
                 raise
     raise AssertionError("target_of gives at least one address")  # pragma: no cover
 
@@ -82,7 +82,7 @@ def _post_to(address: str, target: Target, *, body: bytes, headers: dict[str, st
         )
         if deadline.passed:  # http.client takes the shut-down socket's end for the end of the headers
             response.close()
-            raise DeadlinePassed(f"No answer within {deadline.seconds:g} s.")
+            raise deadline.passed_error()
         try:
             _read_capped(response)
         finally:
@@ -130,13 +130,16 @@ class Deadline:
                 duplicate.close()
             self._sockets.clear()
 
+    def passed_error(self) -> DeadlinePassed:
+        return DeadlinePassed(f"No answer within {self.seconds:g} s.")
+
     def left(self) -> float:
         return max(0.001, self._ends - time.monotonic())
 
     def watch(self, sock) -> None:
         with self._lock:
             if self.passed:
-                raise DeadlinePassed(f"No answer within {self.seconds:g} s.")
+                raise self.passed_error()
             self._sockets.append(sock.dup())
 
     def _expire(self) -> None:
