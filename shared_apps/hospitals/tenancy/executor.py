@@ -5,9 +5,9 @@ from django_tenants.clone import CloneSchema
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name
 
-from shared_apps.hospitals.models import PooledSchema, TemplateSnapshot
+from shared_apps.hospitals.models import PooledSchema
 from shared_apps.hospitals.tenancy.provisioning import TEMPLATE_SCHEMA, _tenant_migrations, template_missing_migrations
-from shared_apps.hospitals.tenancy.snapshot import migrations_key, snapshot_take
+from shared_apps.hospitals.tenancy.snapshot import snapshot_statements
 
 
 def migration_executor(codename=None):
@@ -52,10 +52,8 @@ def _close_pool_before_fork() -> None:
 
 def _snapshot_refresh() -> None:
     """Capture the template's SQL for new schemas, once per set of migrations (snapshot.py)."""
-    if template_missing_migrations():
-        return
-    if not TemplateSnapshot.objects.filter(migrations_key=migrations_key()).exists():
-        snapshot_take(TEMPLATE_SCHEMA)
+    if not template_missing_migrations():
+        snapshot_statements(TEMPLATE_SCHEMA)  # kept, or taken now
 
 
 def _plain_migrate(options: dict) -> bool:
