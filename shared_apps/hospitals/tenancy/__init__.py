@@ -7,10 +7,13 @@
 - `HospitalMiddleware`: routes `<slug>.<BASE_DOMAIN>` to an approved hospital's schema, 404 otherwise.
 - `provision_schema(hospital)`: create a hospital's schema: claim a pooled clone of the template, or clone it now.
 - `schema_pool_fill(size)`: clone the template ahead of time so that approvals only rename a schema.
-- `migration_executor`: makes `migrate_schemas` keep the template current and skip unprovisioned hospitals.
+- `migration_executor`: makes `migrate_schemas` keep the template current, skip unprovisioned hospitals and current
+  schemas, and replay pending migrations worked out once on the other schemas.
+- `schema_shape(schema)`: a schema's columns, constraints and indexes, comparable with another schema's.
 
 Modules: context.py (schema switching), routing.py (the middleware), provisioning.py (template clones and the
-pool), executor.py (the migration executor). Import from the package: its names are the interface.
+pool), snapshot.py (the template captured as SQL), executor.py (the migration executor), replay.py (pending
+migrations replayed). Import from the package: its names are the interface.
 
 Ruff's banned-API rule (TID251) forbids django-tenants' schema helpers everywhere else.
 """
@@ -36,6 +39,7 @@ from shared_apps.hospitals.tenancy.provisioning import (
     schema_pool_fill,
     template_missing_migrations,
 )
+from shared_apps.hospitals.tenancy.replay import schema_shape
 from shared_apps.hospitals.tenancy.routing import HospitalMiddleware
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "public_context",
     "resolve_hospital",
     "schema_pool_fill",
+    "schema_shape",
     "template_missing_migrations",
     "use_public_schema",
 ]

@@ -1,4 +1,5 @@
-"""`migrate_schemas`' executor: keep the template current, skip unprovisioned hospitals and current schemas."""
+"""`migrate_schemas`' executor: keep the template current, skip unprovisioned hospitals and current schemas, replay
+pending migrations (replay.py)."""
 
 from django.db import connection
 from django_tenants.clone import CloneSchema
@@ -7,14 +8,16 @@ from django_tenants.utils import get_public_schema_name
 
 from shared_apps.hospitals.models import PooledSchema
 from shared_apps.hospitals.tenancy.provisioning import TEMPLATE_SCHEMA, _tenant_migrations, template_missing_migrations
+from shared_apps.hospitals.tenancy.replay import migrations_replay
 from shared_apps.hospitals.tenancy.snapshot import snapshot_statements
 
 
 def migration_executor(codename=None):
-    """django-tenants' executor, told to migrate the template first and to skip hospitals without a schema.
+    """django-tenants' executor, told to migrate the template first, to skip hospitals without a schema and
+    schemas that are current, and to replay pending migrations on the others (replay.py) where it can.
 
     `migrate_schemas` otherwise visits every tenant row (pending hospitals have no schema) and never the template,
-    which has no row.
+    which has no row, and runs a whole `migrate` command in each schema.
     """
     base = get_executor(codename=codename)
 
@@ -24,20 +27,29 @@ def migration_executor(codename=None):
             if tenants == [get_public_schema_name()] or self.options.get("schema_name"):
                 return super().run_migrations(tenants=tenants)  # the public schema, or one schema by name
             schemas = _schemas_to_migrate(tenants)
+            verbosity = int(self.options.get("verbosity", 1))
             if _plain_migrate(self.options):
                 behind = _schemas_behind(schemas)
-                if int(self.options.get("verbosity", 1)) >= 1:
+                if verbosity >= 1:
                     print(
                         f"{len(schemas) - len(behind)} of {len(schemas)} tenant schemas are up to date; "  # noqa: T201
                         f"migrating {len(behind)}."
                     )
-                schemas = behind
-            if schemas:
-                if self.codename == "multiprocessing":
-                    _close_pool_before_fork()
-                super().run_migrations(tenants=schemas)
+                if behind[:1] == [TEMPLATE_SCHEMA]:
+                    self._migrate(behind[:1])  # first: each replay is checked against it
+                    behind = behind[1:]
+                schemas = migrations_replay(behind, template=TEMPLATE_SCHEMA, verbosity=verbosity)
+            self._migrate(schemas)
             _snapshot_refresh()
             return None
+
+        def _migrate(self, schemas: list[str]) -> None:
+            """A whole `migrate` command in each schema (django-tenants' way)."""
+            if not schemas:
+                return
+            if self.codename == "multiprocessing":
+                _close_pool_before_fork()
+            super().run_migrations(tenants=schemas)
 
     return HospitalMigrationExecutor
 

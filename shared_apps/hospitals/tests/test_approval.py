@@ -10,7 +10,7 @@ from shared_apps.common.errors import ApplicationError
 from shared_apps.hospitals import services as hospital_services
 from shared_apps.hospitals.models import Domain, HospitalStatus
 from shared_apps.hospitals.services import hospital_approve, hospital_reject
-from shared_apps.hospitals.tenancy import TEMPLATE_SCHEMA, provision_schema, template_missing_migrations
+from shared_apps.hospitals.tenancy import TEMPLATE_SCHEMA, provision_schema, schema_shape, template_missing_migrations
 from shared_apps.hospitals.tests.factories import PendingHospitalFactory
 from shared_apps.notifications.models import Notification
 from shared_apps.notifications.tasks import notification_send
@@ -206,22 +206,6 @@ def test_the_template_is_current_after_migrate():
     assert template_missing_migrations() == []
 
 
-def _catalog(schema: str) -> dict[str, set]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid)
-            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-            WHERE n.nspname = %s
-            """,
-            [schema],
-        )
-        constraints = {tuple(str(v).replace(f"{schema}.", "") for v in row) for row in cursor.fetchall()}
-        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = %s", [schema])
-        indexes = {tuple(str(v).replace(f"{schema}.", "") for v in row) for row in cursor.fetchall()}
-    return {"constraints": constraints, "indexes": indexes}
-
-
 @pytest.fixture(params=["snapshot", "clone"])
 def way_of_making(request, monkeypatch):
     """Both ways a schema is made: the template's captured SQL replayed, and clone_schema (without pg_dump)."""
@@ -230,13 +214,14 @@ def way_of_making(request, monkeypatch):
     return request.param
 
 
-def test_a_made_schema_has_the_same_constraints_and_indexes_as_a_migrated_one(way_of_making):
+def test_a_made_schema_has_the_same_columns_constraints_and_indexes_as_a_migrated_one(way_of_making):
     hospital = PendingHospitalFactory()
     provision_schema(hospital)  # a copy of the template, which migrate_schemas built by running migrations
 
-    cloned, migrated = _catalog(hospital.schema_name), _catalog(TEMPLATE_SCHEMA)
+    cloned, migrated = schema_shape(hospital.schema_name), schema_shape(TEMPLATE_SCHEMA)
 
     assert migrated["constraints"], "the template has tenant tables"
+    assert cloned["columns"] == migrated["columns"]
     assert cloned["constraints"] == migrated["constraints"]
     assert cloned["indexes"] == migrated["indexes"]
 
@@ -269,9 +254,9 @@ def test_cloning_keeps_the_names_of_plain_unique_constraints(monkeypatch):
     hospital = PendingHospitalFactory()
     provision_schema(hospital)
 
-    names = {row[1] for row in _catalog(hospital.schema_name)["constraints"]}
+    names = {row[1] for row in schema_shape(hospital.schema_name)["constraints"]}
     assert "doctors_doctor_name_spec_uniq" in names
-    assert _catalog(hospital.schema_name) == _catalog(TEMPLATE_SCHEMA)
+    assert schema_shape(hospital.schema_name) == schema_shape(TEMPLATE_SCHEMA)
 
 
 def test_approval_claims_a_pooled_clone_and_the_refill_tops_the_pool_up(superadmin, django_capture_on_commit_callbacks):
@@ -288,7 +273,7 @@ def test_approval_claims_a_pooled_clone_and_the_refill_tops_the_pool_up(superadm
     assert PooledSchema.objects.count() == 1
     assert schema_count(pooled[0]) == 0  # renamed, not copied
     assert schema_count(hospital.schema_name) == 1
-    assert _catalog(hospital.schema_name) == _catalog(TEMPLATE_SCHEMA)
+    assert schema_shape(hospital.schema_name) == schema_shape(TEMPLATE_SCHEMA)
     assert any(getattr(c, "__name__", "") == "_refill_schema_pool" for c in callbacks)
 
 
