@@ -2,7 +2,7 @@
 PostgreSQL reverts a `SET` with the transaction or savepoint that issued it, so the path must be set again then."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from shared_apps.hospitals.tenancy import hospital_context
@@ -42,3 +42,53 @@ def _find_then_undo(doctor) -> None:
     with transaction.atomic():
         assert Doctor.objects.filter(pk=doctor.pk).exists()  # SET alpha, inside the savepoint
         raise Undone
+
+
+# A request's connection, in autocommit (the test's own is inside the test's transaction), with no pool: one server
+# session throughout, as a pooled connection's is while its process serves one request after another.
+
+
+@pytest.fixture
+def session_connection():
+    options = {key: value for key, value in connection.settings_dict["OPTIONS"].items() if key != "pool"}
+    own = type(connections["default"])({**connection.settings_dict, "OPTIONS": options}, alias="search_path_probe")
+    connections["search_path_probe"] = own  # Django's transaction helpers look the alias up
+    yield own
+    own.close()
+    del connections["search_path_probe"]
+
+
+def _read(own, query: str = "SELECT current_schemas(false)::text") -> tuple[str, int]:
+    """One query as a request makes it: the path django-tenants' switch chose, and the SETs it took."""
+    with CaptureQueriesContext(own) as captured, own.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchone()[0], _sets(captured)
+
+
+def test_a_platform_request_sets_no_search_path_when_the_session_is_already_in_public(session_connection):
+    session_connection.set_schema_to_public()  # what HospitalMiddleware does at each request's start
+    assert _read(session_connection)[0] == "{public}"  # a new session: set once (as it connects, or here)
+    for _ in range(3):
+        session_connection.set_schema_to_public()
+        assert _read(session_connection) == ("{public}", 0)
+
+
+def test_after_a_hospitals_request_the_platform_sets_public_again(session_connection, alpha):
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)
+    session_connection.set_schema_to_public()
+    assert _read(session_connection) == ("{public}", 1)
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)
+
+
+def test_a_path_set_in_a_rolled_back_transaction_is_set_again(session_connection, alpha):
+    session_connection.set_schema_to_public()
+    _read(session_connection)  # the session holds public
+    session_connection.set_autocommit(False)
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)  # inside the transaction
+    session_connection.rollback()  # PostgreSQL undoes that SET: public again
+    session_connection.set_autocommit(True)
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)
