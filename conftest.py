@@ -80,6 +80,7 @@ def _fresh_cache(settings):
     settings.CATALOG_CACHE_SECONDS = 0
     settings.AVAILABILITY_CACHE_SECONDS = 0
     settings.MY_APPOINTMENTS_CACHE_SECONDS = 0
+    settings.WAITLIST_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

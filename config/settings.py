@@ -516,3 +516,5 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 # bookings and schedule changes invalidate them at once. 0 disables.
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=60)
 MY_APPOINTMENTS_CACHE_SECONDS = env.int("MY_APPOINTMENTS_CACHE_SECONDS", default=60)
+# A patient's own waitlist entries; never past the first offer on the page lapsing.
+WAITLIST_CACHE_SECONDS = env.int("WAITLIST_CACHE_SECONDS", default=60)

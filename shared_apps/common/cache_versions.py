@@ -17,3 +17,8 @@ def doctor_version_key(doctor_id) -> str:
 def patient_bookings_version_key(user_id) -> str:
     """One patient's list of appointments (bumped by their bookings and changes to them)."""
     return f"patient:{user_id}:bookings"
+
+
+def patient_waitlist_version_key(user_id) -> str:
+    """One patient's waitlist entries (bumped by each change to one of their directory listings)."""
+    return f"patient:{user_id}:waitlist"

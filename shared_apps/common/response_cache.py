@@ -26,10 +26,13 @@ def _bump(key: str) -> None:
         cache.add(key, 1, timeout=None) or cache.incr(key)
 
 
-def cached_json(request, *, scope: str, versions: list[str], ttl: int, build, vary: str = "") -> HttpResponse:
+def cached_json(
+    request, *, scope: str, versions: list[str], ttl: int, build, vary: str = "", good_for=None
+) -> HttpResponse:
     """`build()`'s body as JSON, served from the cache while `versions` are unchanged (and for at most `ttl` s).
 
-    The entry is keyed by the full URL (and `vary`, e.g. the user id, for per-user bodies).
+    The entry is keyed by the full URL (and `vary`, e.g. the user id, for per-user bodies). `good_for(body)`, when
+    given, caps the entry's life at the seconds the body stays true (it shows something that lapses at a set time).
     """
     if ttl <= 0:
         return _json(JSONRenderer().render(build()))
@@ -40,9 +43,12 @@ def cached_json(request, *, scope: str, versions: list[str], ttl: int, build, va
     entry = found.get(key)
     if entry is not None and entry[0] == current and len(entry) == 3:
         return _json(entry[1], etag=entry[2])  # no serialization, no hashing: a 304 costs the one round trip
-    content = JSONRenderer().render(build())
+    body = build()
+    content = JSONRenderer().render(body)
     etag = content_etag(content)
-    cache.set(key, (current, content, etag), timeout=ttl)
+    timeout = int(ttl if good_for is None else min(ttl, good_for(body)))
+    if timeout > 0:
+        cache.set(key, (current, content, etag), timeout=timeout)
     return _json(content, etag=etag)
 
 

@@ -1,14 +1,21 @@
 """The waitlist API for patients, on the public host: join, list, leave, accept and decline an offer."""
 
+import datetime as dt
+import math
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.accounts.permissions import IsPatient
+from shared_apps.common.cache_versions import patient_waitlist_version_key
 from shared_apps.common.errors import NotFound
 from shared_apps.common.pagination import PageNumberPagination, paginate_in_one_query
+from shared_apps.common.response_cache import cached_json
 from shared_apps.common.schema import error_responses
 from shared_apps.common.validation import LocalTimeField, StrictDateField, validated
 from shared_apps.directory.models import WaitlistListing
@@ -99,7 +106,21 @@ class WaitlistApi(APIView):
         description="The signed-in patient's waitlist entries in every hospital, newest first.",
     )
     def get(self, request):
-        return Response(paginate_in_one_query(request, waitlist_list_for_patient(user=request.user), waitlist_row))
+        return cached_json(
+            request,
+            scope="waitlist",
+            vary=str(request.user.pk),
+            versions=[patient_waitlist_version_key(request.user.pk)],
+            ttl=settings.WAITLIST_CACHE_SECONDS,
+            build=lambda: paginate_in_one_query(request, waitlist_list_for_patient(user=request.user), waitlist_row),
+            good_for=offers_good_for,
+        )
+
+
+def offers_good_for(body: dict) -> float:
+    """Seconds until the first offer on the page lapses (the entry then reads as waiting again); inf without one."""
+    expiries = [dt.datetime.fromisoformat(row["offer"]["expires_at"]) for row in body["results"] if row["offer"]]
+    return min((expiry - timezone.now()).total_seconds() for expiry in expiries) if expiries else math.inf
 
 
 class WaitlistEntryApi(APIView):

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.audit.services import audit_record
+from shared_apps.common.cache_versions import patient_waitlist_version_key
 from shared_apps.common.errors import Conflict
+from shared_apps.common.response_cache import bump_after_commit
 from shared_apps.directory.models import BookingEntry, WaitlistListing
 from shared_apps.events.services import event_record
 from shared_apps.hospitals.models import Hospital
@@ -115,6 +117,7 @@ def waitlist_join(
         status=entry.status,
         created_at=entry.created_at,
     )
+    bump_after_commit(patient_waitlist_version_key(actor.pk))
     audit_record(actor=actor, action="waitlist.joined", entity="waitlist_entry", entity_id=entry.pk, hospital=hospital)
     _notify_change(hospital, entry, "joined")
     waitlist_slots_changed(hospital=hospital, doctor=doctor)
@@ -135,6 +138,7 @@ def _sync_listing(entry: WaitlistEntry) -> None:
         offer_expires_at=entry.offer_expires_at if hold else None,
         updated_at=timezone.now(),
     )
+    bump_after_commit(patient_waitlist_version_key(entry.patient_id))
 
 
 def _release_hold(
