@@ -35,7 +35,21 @@ def recreate_database(name: str) -> None:
 
 
 def use_database(name: str) -> None:
-    """Point this process (and its children) at database `name`, then set Django up."""
+    """Point this process (and its children) at database `name`, then set Django up.
+
+    One database per process: once Django is set up, its settings keep the first database (a new DATABASE_URL
+    reaches only child processes), so a second database would silently be the first one. That raises here instead;
+    `scripts/bench all` runs each subcommand in its own process, and a subcommand needing two databases opens the
+    second in a subprocess (my-appointments, provision).
+    """
+    from django.apps import apps
+
+    if apps.ready:
+        from django.conf import settings
+
+        current = settings.DATABASES["default"]["NAME"]
+        if current != name:
+            raise RuntimeError(f"this process already uses database {current}; open {name} in a subprocess")
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -130,12 +144,15 @@ def server_database_port() -> str:
     return POOLER_PORT if through_pooler() else "5432"
 
 
+def figure_name(name: str) -> str:
+    """A figure's name as written: through the pooler every name ends in `_pooler`, so both runs can sit side by
+    side."""
+    return f"{name}_pooler" if through_pooler() else name
+
+
 def record(name: str, value, unit: str, floor: float | None = None) -> None:
-    """Keep one figure: `floor` is the empty endpoint's req/s (/api/ping/) of the same run where one applies.
-    Through the pooler every name ends in `_pooler`, so both runs can sit side by side."""
-    if through_pooler():
-        name = f"{name}_pooler"
-    FIGURES.append({"name": name, "value": _plain(value), "unit": unit, "floor": _plain(floor)})
+    """Keep one figure: `floor` is the empty endpoint's req/s (/api/ping/) of the same run where one applies."""
+    FIGURES.append({"name": figure_name(name), "value": _plain(value), "unit": unit, "floor": _plain(floor)})
 
 
 def write_json(path: str) -> None:

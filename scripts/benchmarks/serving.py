@@ -19,6 +19,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8100"))
 os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
 os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(64))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+GRACEFUL_SECONDS = 30  # gunicorn's default: on SIGTERM, workers still busy after this are killed by the master
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -68,6 +69,8 @@ def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None, 
             str(workers),
             "--worker-class",
             "uvicorn_worker.UvicornWorker" if asgi else "sync",
+            "--graceful-timeout",
+            str(GRACEFUL_SECONDS),
             "--log-level",
             "warning",
         ],
@@ -78,8 +81,23 @@ def gunicorn(database: str, *, workers: int = WORKERS, env: dict | None = None, 
         _wait_until_up()
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM, and wait past the graceful timeout (when the master kills what is still busy). Stopping is not
+    measured, but a slow stop is said: a uvicorn worker waits for every request and stream to end, and one that never
+    ends holds it for the whole timeout."""
+    started = time.monotonic()
+    process.terminate()
+    try:
+        process.wait(timeout=GRACEFUL_SECONDS + 15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    seconds = time.monotonic() - started
+    if seconds > 5:
+        print(f"note: gunicorn took {seconds:.0f} s to stop (graceful timeout {GRACEFUL_SECONDS} s)", flush=True)
 
 
 def _wait_until_up(timeout: float = 30) -> None:
