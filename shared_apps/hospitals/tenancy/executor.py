@@ -7,7 +7,12 @@ from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name
 
 from shared_apps.hospitals.models import PooledSchema
-from shared_apps.hospitals.tenancy.provisioning import TEMPLATE_SCHEMA, _tenant_migrations, template_missing_migrations
+from shared_apps.hospitals.tenancy.provisioning import (
+    TEMPLATE_SCHEMA,
+    _tenant_migrations,
+    schemas_with_records,
+    template_missing_migrations,
+)
 from shared_apps.hospitals.tenancy.replay import migrations_replay
 from shared_apps.hospitals.tenancy.snapshot import snapshot_statements
 
@@ -83,15 +88,10 @@ def _schemas_behind(schemas: list[str], batch: int = 250) -> list[str]:
     behind = [TEMPLATE_SCHEMA] if TEMPLATE_SCHEMA in schemas and template_missing_migrations() else []
     schemas = [schema for schema in schemas if schema != TEMPLATE_SCHEMA]
     wanted = sorted(f"{app}.{name}" for app, name in _tenant_migrations())
+    with_table = schemas_with_records(schemas)
+    current = set()
+    ready = [schema for schema in schemas if schema in with_table]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) "
-            "AND to_regclass(quote_ident(nspname) || '.django_migrations') IS NOT NULL",
-            [schemas],
-        )
-        with_table = {row[0] for row in cursor.fetchall()}
-        current = set()
-        ready = [schema for schema in schemas if schema in with_table]
         for start in range(0, len(ready), batch):
             parts = [
                 f"SELECT %s, count(*) FROM \"{schema}\".django_migrations m WHERE m.app || '.' || m.name = ANY(%s)"

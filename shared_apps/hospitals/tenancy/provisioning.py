@@ -56,6 +56,17 @@ def template_missing_migrations(schema: str = TEMPLATE_SCHEMA, *, tenant_only: b
     return sorted(f"{app}.{name}" for app, name in wanted - applied)
 
 
+def schemas_with_records(schemas: list[str]) -> set[str]:
+    """Those of `schemas` that exist and have a django_migrations table, in one catalog query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) "
+            "AND to_regclass(quote_ident(nspname) || '.django_migrations') IS NOT NULL",
+            [schemas],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def provision_schema(hospital: Hospital) -> None:
     """Create `hospital`'s schema as a clone of the template, inside the caller's transaction.
 

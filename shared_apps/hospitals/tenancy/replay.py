@@ -29,6 +29,8 @@ from django.db.migrations.operations import RunPython, SeparateDatabaseAndState
 from django_tenants.utils import schema_context
 from psycopg import sql
 
+from shared_apps.hospitals.tenancy.provisioning import schemas_with_records
+
 _COLUMNS = """
     SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
            pg_get_expr(d.adbin, d.adrelid)
@@ -161,14 +163,9 @@ def _groups(schemas: list[str], batch: int = 250) -> dict[frozenset, list[str]]:
     """`schemas` by the migrations they have recorded, in one query per `batch` schemas (those with no records
     table are left out)."""
     groups = defaultdict(list)
+    recorded = schemas_with_records(schemas)
+    schemas = [schema for schema in schemas if schema in recorded]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) "
-            "AND to_regclass(quote_ident(nspname) || '.django_migrations') IS NOT NULL",
-            [schemas],
-        )
-        recorded = {row[0] for row in cursor.fetchall()}
-        schemas = [schema for schema in schemas if schema in recorded]
         for start in range(0, len(schemas), batch):
             chunk = schemas[start : start + batch]
             parts = [
