@@ -143,7 +143,7 @@ DATABASES["default"]["ENGINE"] = "shared_apps.common.db_backend"  # django-tenan
 # Connections are reused: starting a PostgreSQL backend costs more than most requests (see README, Performance).
 # Under ASGI (how the web serves) every request runs in a thread of its own, so a connection kept per thread
 # (CONN_MAX_AGE) would be one per request: a pool per process hands connections over instead. DATABASE_POOL=false
-# falls back to persistent connections (WSGI only, e.g. behind a pooler of its own).
+# falls back to persistent connections (WSGI only, e.g. behind a pooler of its own, in session mode only).
 if env.bool("DATABASE_POOL", default=True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the backend checks each pooled connection it hands out

@@ -39,10 +39,14 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         connection checkout. A path is held for certain only when its SET ran outside a transaction: PostgreSQL undoes
         a SET with the transaction or savepoint that ran it, so a SET inside one leaves the path unknown until the
         next SET outside one. Nothing else in the code sets the path for the session (clone_schema restores it;
-        snapshot.py sets it LOCAL).
+        snapshot.py sets it LOCAL); a pool reset hook or a session-level SET added elsewhere must clear
+        _COMMITTED_PATH. Sound only where one client connection is one server session: directly, or through a
+        pooler in session mode (never transaction mode, README "Connection pooling").
         """
         if self._setting_search_path or (get_limit_set_calls() and self.search_path_set_schemas):
             return  # already set for this wrapper, or being set
+        if not self.schema_name:
+            return super()._handle_search_path(cursor)  # django-tenants says what is missing
         wanted = self._get_cursor_search_paths()
         if getattr(self.connection, _COMMITTED_PATH, None) == wanted:
             self.search_path_set_schemas = wanted

@@ -21,7 +21,6 @@ signal is sent in hospital schemas, as none is listened to there (contenttypes a
 import re
 from collections import defaultdict
 
-from django.conf import settings
 from django.db import DatabaseError, connection, router, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
@@ -31,20 +30,28 @@ from psycopg import sql
 
 from shared_apps.hospitals.tenancy.provisioning import schemas_with_records
 
-_COLUMNS = """
-    SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
-           pg_get_expr(d.adbin, d.adrelid)
-    FROM pg_attribute a
-    JOIN pg_class c ON c.oid = a.attrelid
+# What a migration can change in a schema, one row per column, constraint and index of the named tables, with the
+# schema's own name left out so that two schemas compare. Tables are looked up by name (an index scan of pg_class):
+# cheap enough to check every replayed schema at thousands of hospitals.
+_SHAPE = """
+    WITH t AS (
+        SELECT c.oid, c.relname FROM pg_class c
+        WHERE c.relname = ANY(%(tables)s::name[]) AND c.relnamespace = to_regnamespace(%(schema)s) AND c.relkind = 'r'
+    )
+    SELECT 'columns', t.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
+           a.attidentity::text, replace(pg_get_expr(d.adbin, d.adrelid), %(prefix)s, '')
+    FROM t JOIN pg_attribute a ON a.attrelid = t.oid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT 'constraints', t.relname, c.conname, c.contype::text, replace(pg_get_constraintdef(c.oid), %(prefix)s, ''),
+           NULL, NULL
+    FROM t JOIN pg_constraint c ON c.conrelid = t.oid
+    UNION ALL
+    SELECT 'indexes', t.relname, i.relname, replace(pg_get_indexdef(i.oid), %(prefix)s, ''), NULL, NULL, NULL
+    FROM t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
 """
-_CONSTRAINTS = """
-    SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid)
-    FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-    WHERE t.relnamespace = to_regnamespace(%s)
-"""
-_INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = %s"
+_DIGEST = f"SELECT md5(string_agg(shape::text, E'\\n' ORDER BY shape::text)) FROM ({_SHAPE}) shape"
 
 
 def migrations_replay(schemas: list[str], *, template: str, verbosity: int = 1) -> list[str]:
@@ -56,38 +63,59 @@ def migrations_replay(schemas: list[str], *, template: str, verbosity: int = 1) 
     groups = _groups(schemas)
     grouped = {schema for group in groups.values() for schema in group}
     left = [schema for schema in schemas if schema not in grouped]
+    target = Shape(template)
     for records, group in groups.items():
-        replayed = _replay_group(group)
+        replayed = _replay_group(group, target)
         left += [schema for schema in group if schema not in replayed]
         if verbosity >= 1:
             print(  # noqa: T201 - migrate_schemas' own output
                 f"Replayed the pending migrations on {len(replayed)} of {len(group)} schemas "
                 f"with {len(records)} migrations recorded."
             )
-    return left
+    still_there = schemas_with_records(left)  # an approval may have claimed (renamed) a pooled one meanwhile
+    return [schema for schema in left if schema in still_there]
 
 
-def _replay_group(group: list[str]) -> set[str]:
+class Shape:
+    """The template's shape after its migrations: its tables, and a digest to compare another schema's with."""
+
+    def __init__(self, template: str):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT array_agg(relname) FROM pg_class WHERE relnamespace = to_regnamespace(%s) AND relkind = 'r'",
+                [template],
+            )
+            self.tables = cursor.fetchone()[0] or []
+        self.digest = self.of(template)
+
+    def of(self, schema: str) -> str | None:
+        """`schema`'s digest over the template's tables (None when it has none of them, or does not exist)."""
+        with connection.cursor() as cursor:
+            cursor.execute(_DIGEST, {"tables": self.tables, "schema": schema, "prefix": f"{schema}."})
+            return cursor.fetchone()[0]
+
+
+def _replay_group(group: list[str], target: Shape) -> set[str]:
     """The schemas of `group` that were migrated here (the first for real, the others by replay)."""
     first, others = group[0], group[1:]
-    migrated = _migrate_first(first)
-    if migrated is None:
+    statements = _migrate_first(first)
+    if statements is None:
         return set()
-    statements, shape_matches = migrated
-    if not shape_matches or _names(statements, first):  # it would touch `first` from every other schema
+    if target.of(first) != target.digest or _names(statements, first):  # unlike the template, or naming `first`
         return {first}
-    return {first} | {schema for schema in others if _replay(schema, statements)}
+    return {first} | {schema for schema in others if _replay(schema, statements, target)}
 
 
-def _migrate_first(schema: str) -> tuple[str, bool] | None:
+def _migrate_first(schema: str) -> str | None:
     """Migrate `schema` with Django's operations, keeping what they execute. None when its plan cannot be replayed
-    (nothing is done then); else the kept SQL (with the migration records) and whether `schema` now looks like the
-    template."""
+    (nothing is done then); else the kept SQL, with the migration records."""
     with schema_context(schema):
         executor = MigrationExecutor(connection)
         executor.loader.check_consistent_history(connection)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        if not plan or not all(_replayable(migration, backwards) for migration, backwards in plan):
+        if not plan or executor.loader.replacements:  # squashed migrations: Django records them in a step of its own
+            return None
+        if not all(_replayable(migration, backwards) for migration, backwards in plan):
             return None
         state = executor._create_project_state(with_applied_migrations=True)
         statements = []
@@ -102,8 +130,7 @@ def _migrate_first(schema: str) -> tuple[str, bool] | None:
                     cursor.execute(records)
             statements += [*executed, records]
     # One per line: a trailing comment in a RunSQL ends at its line, not at the next statement's end.
-    joined = "\n;\n".join(statement.rstrip().rstrip(";") for statement in statements)
-    return joined, schema_shape(schema) == schema_shape(settings.TENANT_BASE_SCHEMA)
+    return "\n;\n".join(statement.rstrip().rstrip(";") for statement in statements)
 
 
 def _names(statements: str, schema: str) -> bool:
@@ -118,13 +145,17 @@ def _replayable(migration: Migration, backwards: bool) -> bool:
 
 def _replayable_operation(app_label: str, operation) -> bool:
     """Django's own operations reach the database only through the schema editor, except RunPython (which only
-    runs where the router lets the app migrate). A custom operation may not."""
+    runs where the router lets the app migrate). A custom operation may not. A field whose default is computed in
+    Python (uuid4, now) would get the first schema's value in every schema: Django computes one per schema."""
     if isinstance(operation, SeparateDatabaseAndState):
         return all(_replayable_operation(app_label, inner) for inner in operation.database_operations)
     if not type(operation).__module__.startswith("django."):
         return False
     if isinstance(operation, RunPython):
         return not router.allow_migrate(connection.alias, app_label, **operation.hints)
+    field = getattr(operation, "field", None)
+    if field is not None and field.has_default() and callable(field.default):
+        return False
     return operation.reduces_to_sql
 
 
@@ -149,12 +180,21 @@ def _records_sql(migration: Migration) -> str:
     return sql.SQL("INSERT INTO django_migrations (app, name, applied) VALUES {}").format(rows).as_string(None)
 
 
-def _replay(schema: str, statements: str) -> bool:
-    """Run the kept statements in `schema`, in one transaction; False (and nothing done) when it refuses them."""
+class _Unlike(Exception):
+    pass
+
+
+def _replay(schema: str, statements: str, target: Shape) -> bool:
+    """Run the kept statements in `schema`, in one transaction that commits only if `schema` then looks like the
+    template (a schema that differed before may not come out as Django would have made it; a schema renamed away
+    meanwhile would have them run in public). False, and nothing done, otherwise."""
     try:
-        with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statements)
-    except DatabaseError:
+        with schema_context(schema), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statements)
+            if target.of(schema) != target.digest:
+                raise _Unlike
+    except (DatabaseError, _Unlike):
         return False
     return True
 
@@ -178,11 +218,16 @@ def _groups(schemas: list[str], batch: int = 250) -> dict[frozenset, list[str]]:
 
 
 def schema_shape(schema: str) -> dict[str, set]:
-    """What a migration can change in `schema`: its columns, constraints and indexes, with its own name left out so
-    that two schemas compare."""
-    shape = {}
+    """What a migration can change in `schema`: its tables' columns, constraints and indexes, with its own name
+    left out so that two schemas compare."""
+    shape = {"columns": set(), "constraints": set(), "indexes": set()}
     with connection.cursor() as cursor:
-        for part, query in (("columns", _COLUMNS), ("constraints", _CONSTRAINTS), ("indexes", _INDEXES)):
-            cursor.execute(query, [schema])
-            shape[part] = {tuple(str(v).replace(f"{schema}.", "") for v in row) for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT array_agg(relname) FROM pg_class WHERE relnamespace = to_regnamespace(%s) AND relkind = 'r'",
+            [schema],
+        )
+        tables = cursor.fetchone()[0] or []
+        cursor.execute(_SHAPE, {"tables": tables, "schema": schema, "prefix": f"{schema}."})
+        for part, *row in cursor.fetchall():
+            shape[part].add(tuple(value for value in row if value is not None))
     return shape

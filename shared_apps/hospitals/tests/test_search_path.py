@@ -92,3 +92,45 @@ def test_a_path_set_in_a_rolled_back_transaction_is_set_again(session_connection
     session_connection.set_autocommit(True)
     session_connection.set_tenant(alpha)
     assert _read(session_connection) == ("{h_alpha,public}", 1)
+
+
+def test_a_path_set_with_a_transaction_open_is_set_again(session_connection, alpha):
+    session_connection.set_schema_to_public()
+    _read(session_connection)  # the session holds public
+    with session_connection.cursor() as cursor:
+        cursor.execute("BEGIN")  # autocommit is on, but a transaction is open
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)
+    with session_connection.cursor() as cursor:
+        cursor.execute("ROLLBACK")  # public again
+    session_connection.set_tenant(alpha)
+    assert _read(session_connection) == ("{h_alpha,public}", 1)
+
+
+@pytest.fixture
+def pooled_connection():
+    """A pool of one connection of its own (its alias keys the pool): each checkout hands out the same session."""
+    pool = {"min_size": 1, "max_size": 1, "timeout": 5}
+    options = {**connection.settings_dict["OPTIONS"], "pool": pool}
+    own = type(connections["default"])({**connection.settings_dict, "OPTIONS": options}, alias="search_path_pool")
+    connections["search_path_pool"] = own
+    yield own
+    own.close()
+    own.close_pool()
+    del connections["search_path_pool"]
+
+
+def test_the_remembered_path_follows_the_session_across_pool_checkouts(pooled_connection, alpha):
+    own = pooled_connection
+    own.set_schema_to_public()
+    _read(own)
+    session = own.connection
+    own.close()  # back to the pool, as at the end of a request
+    own.set_schema_to_public()
+    assert _read(own) == ("{public}", 0)
+    assert own.connection is session
+    own.set_tenant(alpha)
+    assert _read(own) == ("{h_alpha,public}", 1)
+    own.close()
+    own.set_schema_to_public()
+    assert _read(own) == ("{public}", 1)  # the session still held alpha's path

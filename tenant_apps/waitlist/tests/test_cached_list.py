@@ -37,6 +37,7 @@ def test_the_list_is_served_from_the_cache_until_an_entry_changes(
 ):
     doctor, day, (first, _) = full_doctor(alpha)
     client = as_user(patient)
+    assert _listing_queries(client) == ({"count": 0, "next": None, "previous": None, "results": []}, 1)
     with django_capture_on_commit_callbacks(execute=True):
         entry = join(alpha, patient, doctor, day)
 
