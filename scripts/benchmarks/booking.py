@@ -6,11 +6,10 @@ requests/s (/api/ping/): the floor that attempts/s is compared with (booking_att
 """
 
 import json
-import subprocess
 import sys
 import tempfile
 
-from scripts.benchmarks.common import ROOT, median, p95, record, table
+from scripts.benchmarks.common import ROOT, child_output, median, p95, record, table
 from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
@@ -25,12 +24,7 @@ def run(*, quick: bool = False) -> None:
     with gunicorn(DATABASE), tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
         json.dump(jobs, spec)
         spec.flush()
-        output = subprocess.run(
-            [sys.executable, str(ROOT / "scripts/benchmarks/load.py"), str(PORT), spec.name],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        output = child_output([sys.executable, str(ROOT / "scripts/benchmarks/load.py"), str(PORT), spec.name])
         warm("/api/ping/")  # after the attempts, so that they meet the server as before
         floor = wrk("/api/ping/", seconds=5 if quick else 10)["rps"]
     result = json.loads(output)

@@ -95,6 +95,21 @@ def manage(*args: str, quiet: bool = True) -> float:
     return time.perf_counter() - started
 
 
+def child_output(command: list[str]) -> str:
+    """What `command` (a child process of the benchmark) prints; when it fails, the end of its error output is
+    printed before raising, so that `scripts/bench` says why."""
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(result.stderr[-4000:], file=sys.stderr, flush=True)
+        raise subprocess.CalledProcessError(result.returncode, command, result.stdout, result.stderr)
+    return result.stdout
+
+
+def python_output(code: str) -> str:
+    """`child_output` of `python -c code` in this virtualenv."""
+    return child_output([sys.executable, "-c", code])
+
+
 @contextmanager
 def timer(results: list[float]):
     started = time.perf_counter()

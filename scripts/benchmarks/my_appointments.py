@@ -8,11 +8,17 @@ after serving availability for 10 hospitals and then for all of them.
 """
 
 import datetime as dt
-import subprocess
-import sys
 import urllib.request
 
-from scripts.benchmarks.common import DATABASE_PREFIX, ROOT, analyze, record, recreate_database, table, use_database
+from scripts.benchmarks.common import (
+    DATABASE_PREFIX,
+    analyze,
+    python_output,
+    record,
+    recreate_database,
+    table,
+    use_database,
+)
 from scripts.benchmarks.dataset import DATABASE, note_build, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, warm, wrk
 
@@ -31,17 +37,9 @@ SLUGS = dict(
 def run(*, quick: bool = False) -> None:
     results = {}
     for database, hospitals in ((SMALL_DATABASE, 10), (DATABASE, 100 if quick else 1000)):
-        output = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                f"from scripts.benchmarks.my_appointments import measure; measure({database!r}, {hospitals}, {quick})",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        output = python_output(
+            f"from scripts.benchmarks.my_appointments import measure; measure({database!r}, {hospitals}, {quick})"
+        )
         *notes, last = output.strip().splitlines()
         print(*notes, sep="\n", flush=True)  # building the data set, ANALYZE
         results[hospitals] = eval(last)  # noqa: S307 - our own subprocess's repr

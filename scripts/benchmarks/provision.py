@@ -5,15 +5,12 @@ Each approval is the real service (row lock, schema, domain, admin user, members
 transaction, as the superadmin's request runs it.
 """
 
-import subprocess
-import sys
-
 from scripts.benchmarks.common import (
     DATABASE_PREFIX,
-    ROOT,
     analyze,
     median,
     p95,
+    python_output,
     record,
     recreate_database,
     table,
@@ -67,7 +64,7 @@ def _record(first: dict, last: dict) -> None:
 
 def _point(database: str, size: int, samples: int, *, fresh: bool) -> dict:
     code = f"from scripts.benchmarks.provision import measure; measure({database!r}, {size}, {samples}, {fresh})"
-    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    output = python_output(code)
     *notes, last = output.strip().splitlines()
     print(*notes, sep="\n", flush=True)  # building the data set, ANALYZE
     point = eval(last)  # noqa: S307 - our own subprocess's repr

@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from scripts.benchmarks.common import ROOT, median, p95, record, table
+from scripts.benchmarks.common import ROOT, child_output, median, p95, record, table
 from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
@@ -47,12 +47,7 @@ def run(*, quick: bool = False) -> None:
         json.dump(jobs, spec)
         spec.flush()
         sent_at = time.time()
-        output = subprocess.run(
-            [sys.executable, str(ROOT / "scripts/benchmarks/load.py"), str(PORT), spec.name],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        output = child_output([sys.executable, str(ROOT / "scripts/benchmarks/load.py"), str(PORT), spec.name])
         settled = _wait_for_offers(hospital, doctor, expected=min(slots, waiting))
     result = json.loads(output)
     statuses = result["statuses"]
