@@ -95,6 +95,17 @@ def manage(*args: str, quiet: bool = True) -> float:
     return time.perf_counter() - started
 
 
+def purge_leftover_tasks() -> None:
+    """Empty the benchmarks' broker (BENCH_REDIS_URL, database 14) before a Celery worker starts: building a data set
+    approves hospitals with no worker running, and their queued emails and pool refills (thousands at 1,000
+    hospitals, some for other benchmark databases) would otherwise be worked through before the measured tasks."""
+    from config.celery import app
+
+    purged = app.control.purge()
+    if purged:
+        print(f"purged {purged} tasks left queued by earlier data set builds", flush=True)
+
+
 def child_output(command: list[str]) -> str:
     """What `command` (a child process of the benchmark) prints; when it fails, the end of its error output is
     printed before raising, so that `scripts/bench` says why."""

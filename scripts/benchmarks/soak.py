@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from scripts.benchmarks.common import ROOT, record, table
+from scripts.benchmarks.common import ROOT, purge_leftover_tasks, record, table
 from scripts.benchmarks.dataset import DATABASE, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
@@ -36,6 +36,7 @@ def run(*, quick: bool = False) -> None:
         spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "log.json")
         with open(spec_path, "w") as handle:
             json.dump(spec, handle)
+        purge_leftover_tasks()
         worker = _start_worker(env)
         load = subprocess.Popen(
             [

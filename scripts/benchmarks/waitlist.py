@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from scripts.benchmarks.common import ROOT, child_output, median, p95, record, table
+from scripts.benchmarks.common import ROOT, child_output, median, p95, purge_leftover_tasks, record, table
 from scripts.benchmarks.dataset import DATABASE, fresh_doctor_open_days, open_dataset
 from scripts.benchmarks.serving import PORT, gunicorn, server_environment
 
@@ -111,6 +111,7 @@ def _record(statuses: dict, server_errors: int, facts: dict, result: dict, span:
 @contextmanager
 def celery_worker(database: str):
     env = server_environment(database)
+    purge_leftover_tasks()
     process = subprocess.Popen(
         [
             sys.executable,
