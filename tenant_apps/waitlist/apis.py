@@ -1,11 +1,7 @@
 """The waitlist API for patients, on the public host: join, list, leave, accept and decline an offer."""
 
-import datetime as dt
-import math
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,6 +21,7 @@ from tenant_apps.appointments.selectors import hospital_of_bookable_doctor
 from tenant_apps.doctors.models import Doctor
 from tenant_apps.waitlist.models import WaitlistStatus
 from tenant_apps.waitlist.selectors import (
+    offers_good_for,
     waitlist_entry_get_for,
     waitlist_list_for_patient,
     waitlist_listing_for,
@@ -115,12 +112,6 @@ class WaitlistApi(APIView):
             build=lambda: paginate_in_one_query(request, waitlist_list_for_patient(user=request.user), waitlist_row),
             good_for=offers_good_for,
         )
-
-
-def offers_good_for(body: dict) -> float:
-    """Seconds until the first offer on the page lapses (the entry then reads as waiting again); inf without one."""
-    expiries = [dt.datetime.fromisoformat(row["offer"]["expires_at"]) for row in body["results"] if row["offer"]]
-    return min((expiry - timezone.now()).total_seconds() for expiry in expiries) if expiries else math.inf
 
 
 class WaitlistEntryApi(APIView):

@@ -1,4 +1,5 @@
 import datetime as dt
+import math
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -67,6 +68,13 @@ def waitlist_row(listing: WaitlistListing, *, now: dt.datetime | None = None) ->
         "offer": offer,
         "created_at": listing.created_at.astimezone(zone).isoformat(timespec="seconds"),
     }
+
+
+def offers_good_for(page: dict) -> float:
+    """Seconds until the first offer on a page of `waitlist_row`s lapses (that entry then reads as waiting again);
+    inf without one. Caps how long the page may be served from a cache."""
+    expiries = [dt.datetime.fromisoformat(row["offer"]["expires_at"]) for row in page["results"] if row["offer"]]
+    return min((expiry - timezone.now()).total_seconds() for expiry in expiries) if expiries else math.inf
 
 
 def waiting_counts(*, doctors: list[Doctor], dates: list[dt.date]) -> dict[tuple, int]:

@@ -14,7 +14,7 @@ from shared_apps.accounts.tests.factories import PatientFactory
 from shared_apps.common.response_cache import cached_json
 from shared_apps.hospitals.tenancy import hospital_context
 from tenant_apps.appointments.services import appointment_cancel
-from tenant_apps.waitlist.apis import offers_good_for
+from tenant_apps.waitlist.selectors import offers_good_for
 from tenant_apps.waitlist.tests.helpers import full_doctor, join, match
 
 pytestmark = pytest.mark.django_db
